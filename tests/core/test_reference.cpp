@@ -100,7 +100,7 @@ void run_case(const json& c, const OpEntry& entry) {
         if (wants[i]) x[i] = (strided ? x[i] : x[i].clone()).requires_grad_(true);
       }
       std::string msg = gradcheck([&](const TensorList& xs) { return entry.fn(xs, args); }, x);
-      INFO(strided ? "strided inputs" : "dense inputs");
+      INFO((strided ? "strided inputs" : "dense inputs"));
       CHECK_MESSAGE(msg.empty(), "gradcheck: ", msg);
     }
   }
