@@ -60,11 +60,15 @@ Tensor unary_op(fn::Unary op, fn::Params p, const char* name, const Tensor& x) {
   if (!allows_integers(op)) check_floating(name, x);
   Tensor out = unary_raw(op, p, name, x);
   if (!needs_grad({&x})) return out;
-  return record_op(name, {x}, out,
-                   [op, p, name, sx = SavedTensor(x), sy = SavedTensor(out)](const TensorList& g, auto&) {
-                     return TensorList{unary_backward_raw(op, p, name, sx.unpack(name),
-                                                          sy.unpack(name), g[0])};
-                   });
+  // Keep only what the derivative reads; a stand-in of the same shape fills the other slots.
+  char saves = fn::unary_saves(op);
+  SavedTensor sx(saves == 'x' || saves == 'b' ? x : Tensor());
+  SavedTensor sy(saves == 'y' || saves == 'b' ? out : Tensor());
+  return record_op(name, {x}, out, [op, p, name, sx, sy](const TensorList& g, auto&) {
+    Tensor xv = sx.defined() ? sx.unpack(name) : g[0];
+    Tensor yv = sy.defined() ? sy.unpack(name) : g[0];
+    return TensorList{unary_backward_raw(op, p, name, xv, yv, g[0])};
+  });
 }
 
 // ---- binary arithmetic

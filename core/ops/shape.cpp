@@ -114,7 +114,9 @@ Tensor Tensor::squeeze(std::optional<int64_t> d) const {
 }
 
 Tensor Tensor::unsqueeze(int64_t d) const {
-  d = wrap_dim(d, dim() + 1, "unsqueeze");
+  MOX_CHECK_T(IndexError, d >= -(dim() + 1) && d <= dim(), "unsqueeze", "dim ", d,
+              " is out of range for ", str(), " (expected in [", -(dim() + 1), ", ", dim(), "])");
+  if (d < 0) d += dim() + 1;
   Shape s = sizes(), st = strides();
   int64_t stride = d < dim() ? sizes()[d] * strides()[d] : 1;
   s.insert(s.begin() + d, 1);
@@ -321,7 +323,7 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
   Shape shape = x.sizes();
   for (size_t i = 0; i < pads.size(); i += 2) {
     MOX_CHECK_T(ShapeError, pads[i] >= 0 && pads[i + 1] >= 0, "pad", "negative padding ",
-                shape_str(pads), " is not supported");
+                shape_str(pads), " of ", x.str(), " is not supported");
     shape[size_t(x.dim()) - 1 - i / 2] += pads[i] + pads[i + 1];
   }
   Tensor out = full(shape, value, opts(x.dtype(), x.device()));
