@@ -1,0 +1,65 @@
+// Convolution and pooling kernel families, NCHW, dense tensors, f32 and f64.
+// Convolution runs as GEMM (kernels/linalg.h) over im2col columns; col2im scatters column
+// gradients back onto the input; depthwise convolution has direct kernels. Pooling kernels work on the N*C planes independently.
+#pragma once
+#include "kernels/dispatch.h"
+
+namespace mox {
+
+// Geometry of a 2-d convolution over n images of c channels.
+struct Conv2dGeom {
+  int64_t n, c, h, w;  // input
+  int64_t kh, kw, sh, sw, ph, pw, dh, dw;
+  int64_t oh, ow;  // output
+};
+
+// im2col: x [n, c, h, w] -> col [n, c*kh*kw, oh*ow]; row (ci, i, j) of image b holds the input
+// pixel that kernel tap (i, j) of channel ci sees at each output position (0 in the padding).
+using Im2colFn = void(DType, const Conv2dGeom&, const void* x, void* col);
+// col2im: the adjoint. Adds every column entry into the input pixel it came from; x must be
+// zeroed (or hold what to add to) by the caller.
+using Col2imFn = void(DType, const Conv2dGeom&, const void* col, void* x);
+
+// Depthwise convolution (groups == c, one input channel per group, mult outputs per channel),
+// computed directly: output channel ci*mult + m of image b is x[b, ci] correlated with weight
+// [ci*mult + m, 0]. weight is [c*mult, 1, kh, kw]. The forward adds into y (the caller fills it
+// with zeros or the bias); the backward passes overwrite gx and gw.
+using DepthwiseConv2dFn = void(DType, const Conv2dGeom&, int64_t mult, const void* x,
+                               const void* weight, void* y);
+using DepthwiseBackwardInputFn = void(DType, const Conv2dGeom&, int64_t mult, const void* gy,
+                                      const void* weight, void* gx);
+using DepthwiseBackwardWeightFn = void(DType, const Conv2dGeom&, int64_t mult, const void* gy,
+                                       const void* x, void* gw);
+
+// Geometry of 2-d pooling over planes = N*C planes of h x w.
+// Window of output (oy, ox): rows oy*sh - ph .. + kh (clipped to the input), likewise columns.
+// adaptive: window rows floor(oy*h/oh) .. ceil((oy+1)*h/oh) (PyTorch's adaptive pooling), and
+// the k/s/p fields are unused.
+struct Pool2dGeom {
+  int64_t planes, h, w, oh, ow;
+  int64_t kh, kw, sh, sw, ph, pw;
+  bool count_include_pad = true;  // avg: divide by the window size including padding
+  bool adaptive = false;
+};
+
+// Max pooling: y [planes, oh, ow] and, per output, the flat index (row*w + col) of its maximum
+// within the plane. NaN wins (it propagates). Backward adds gy into gx at those indices; gx must
+// be zeroed.
+using MaxPool2dFn = void(DType, const Pool2dGeom&, const void* x, void* y, int64_t* indices);
+using MaxPool2dBackwardFn = void(DType, const Pool2dGeom&, const void* gy, const int64_t* indices,
+                                 void* gx);
+// Average pooling (plain or adaptive); backward overwrites gx.
+using AvgPool2dFn = void(DType, const Pool2dGeom&, const void* x, void* y);
+using AvgPool2dBackwardFn = void(DType, const Pool2dGeom&, const void* gy, void* gx);
+
+MOX_STUB(im2col_stub, Im2colFn);
+MOX_STUB(col2im_stub, Col2imFn);
+MOX_STUB(depthwise_conv2d_stub, DepthwiseConv2dFn);
+MOX_STUB(depthwise_backward_input_stub, DepthwiseBackwardInputFn);
+MOX_STUB(depthwise_backward_weight_stub, DepthwiseBackwardWeightFn);
+MOX_STUB(max_pool2d_stub, MaxPool2dFn);
+MOX_STUB(max_pool2d_backward_stub, MaxPool2dBackwardFn);
+MOX_STUB(avg_pool2d_stub, AvgPool2dFn);
+MOX_STUB(avg_pool2d_backward_stub, AvgPool2dBackwardFn);
+
+}  // namespace mox
