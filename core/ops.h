@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/autograd/node.h"
 #include "core/tensor.h"
 
 namespace mox {

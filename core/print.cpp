@@ -60,12 +60,13 @@ void print_dim(std::ostream& os, const Tensor& t, const Format& f, int indent, b
   os << "[";
   for (int64_t i = 0; i < n; ++i) {
     if (cut && i == kEdgeItems) {
-      os << (t.dim() == 1 ? " ...," : "\n" + std::string(size_t(indent + 1), ' ') + "...,");
+      if (t.dim() == 1) os << " ...,";
+      else os << "\n" << std::setw(indent + 1) << "" << "...,";
       i = n - kEdgeItems;
     }
     if (i > 0) {
       if (t.dim() == 1) os << ", ";
-      else os << "," << std::string(size_t(t.dim() - 1), '\n') << std::string(size_t(indent + 1), ' ');
+      else os << "," << std::string(size_t(t.dim() - 1), '\n') << std::setw(indent + 1) << "";
     }
     print_dim(os, t.select(0, i), f, indent + 1, summarize);
   }
@@ -93,7 +94,8 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   if (c.dtype() != DType::f32 && c.dtype() != DType::i64 && c.dtype() != DType::boolean)
     os << ", dtype=" << dtype_name(c.dtype());
   if (t.device().is_cuda()) os << ", device='" << t.device().str() << "'";
-  if (t.requires_grad()) os << (t.is_leaf() ? ", requires_grad=True" : ", grad_fn=<" + t.grad_fn()->name() + ">");
+  if (t.requires_grad() && t.is_leaf()) os << ", requires_grad=True";
+  if (t.requires_grad() && !t.is_leaf()) os << ", grad_fn=<" << t.grad_fn()->name() << ">";
   return os << ")";
 }
 

@@ -12,7 +12,7 @@ enum class DType : uint8_t { f32, f16, bf16, f64, i32, i64, u8, boolean };
 constexpr int kNumDTypes = 8;
 
 // IEEE binary16. Conversions are bit-exact round-to-nearest-even; bulk casts on the CPU use
-// F16C when the processor has it (kernels/cpu/copy.cpp).
+// F16C when the processor has it (kernels/cpu/cast.cpp).
 struct Half {
   uint16_t bits = 0;
   Half() = default;

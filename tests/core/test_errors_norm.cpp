@@ -22,7 +22,7 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 
 }  // namespace
 
-TEST_CASE("errors: dropout rejects p outside [0, 1] and non-float input") {
+TEST_CASE("errors: dropout rejects p outside 0..1 and non-float input") {
   Tensor x = randn({2, 3});
   CHECK_THROWS_AS(dropout(x, -0.1), Error);
   CHECK_THROWS_AS(dropout(x, 1.5), Error);

@@ -148,7 +148,7 @@ TEST_CASE("random: randn and normal have the right mean and std on 100k samples"
   CHECK(z.std == 0);
 }
 
-TEST_CASE("random: rand and uniform stay in [lo, hi) and fill it evenly") {
+TEST_CASE("random: rand and uniform stay within lo..hi and fill it evenly") {
   manual_seed(11);
   for (DType dt : {DType::f32, DType::f64, DType::f16, DType::bf16}) {
     INFO(dtype_name(dt));
@@ -173,7 +173,7 @@ TEST_CASE("random: rand and uniform stay in [lo, hi) and fill it evenly") {
   CHECK(g.requires_grad());
 }
 
-TEST_CASE("random: randint stays in [lo, hi) and hits every value, in every dtype") {
+TEST_CASE("random: randint stays within lo..hi and hits every value, in every dtype") {
   manual_seed(5);
   for (DType dt : {DType::i64, DType::i32, DType::u8, DType::f32, DType::f64, DType::f16, DType::bf16}) {
     INFO(dtype_name(dt));

@@ -57,7 +57,12 @@ TensorList cast_floats(const TensorList& in, DType dtype) {
   return r;
 }
 
-void run_case(const json& c, const OpEntry& entry) {
+struct Counts {
+  int cases = 0, gradchecks = 0, lowp = 0;
+};
+
+void run_case(const json& c, const OpEntry& entry, Counts& counts) {
+  ++counts.cases;
   std::string name = c["name"];
   INFO("case: ", name);
   TensorList inputs;
@@ -100,6 +105,7 @@ void run_case(const json& c, const OpEntry& entry) {
         if (wants[i]) x[i] = (strided ? x[i] : x[i].clone()).requires_grad_(true);
       }
       std::string msg = gradcheck([&](const TensorList& xs) { return entry.fn(xs, args); }, x);
+      ++counts.gradchecks;
       INFO((strided ? "strided inputs" : "dense inputs"));
       CHECK_MESSAGE(msg.empty(), "gradcheck: ", msg);
     }
@@ -108,6 +114,7 @@ void run_case(const json& c, const OpEntry& entry) {
   // Low precision: the same op in f16 and bf16 stays within their precision of f32.
   if (c["lowp"].get<bool>()) {
     for (DType dt : {DType::f16, DType::bf16}) {
+      ++counts.lowp;
       NoGradGuard no_grad;
       TensorList x = cast_floats(inputs, dt);
       TensorList o = entry.fn(x, args);
@@ -126,6 +133,7 @@ void run_case(const json& c, const OpEntry& entry) {
 TEST_CASE("reference: every case matches PyTorch and passes gradcheck") {
   auto files = reference_files();
   REQUIRE(!files.empty());
+  Counts counts;
   for (const auto& file : files) {
     json doc = load(file);
     for (const json& c : doc["cases"]) {
@@ -133,9 +141,11 @@ TEST_CASE("reference: every case matches PyTorch and passes gradcheck") {
       INFO("file: ", file.filename().string(), ", op: ", op);
       auto it = op_registry().find(op);
       REQUIRE_MESSAGE(it != op_registry().end(), "op ", op, " has no entry in the test registry");
-      run_case(c, it->second);
+      run_case(c, it->second, counts);
     }
   }
+  MESSAGE(counts.cases, " reference cases, ", counts.gradchecks, " gradient checks (dense and strided), ",
+          counts.lowp, " f16/bf16 runs");
 }
 
 TEST_CASE("coverage: every op in the op table has a reference case and a gradient check") {

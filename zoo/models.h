@@ -1,0 +1,23 @@
+// The model zoo's registry: models by name, built for a number of classes.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "nn/sequential.h"
+
+namespace mox::zoo {
+
+struct ModelMeta {
+  std::string name, description;
+  Shape default_input_shape;  // without the batch dim, NCHW
+};
+
+// "mnist_cnn": the Keras MNIST CNN (Conv 32 3x3 relu, Conv 64 3x3 relu, MaxPool 2, Dropout .25,
+//   Flatten, Dense 128 relu, Dropout .5, Dense num_classes), input [1, 28, 28];
+// "softmax_regression": Flatten, Dense num_classes, input [1, 28, 28].
+// Returns the model built (parameters created); unknown names raise mox::Error listing the names.
+std::shared_ptr<nn::Sequential> get_model(const std::string& name, int64_t num_classes);
+ModelMeta get_model_meta(const std::string& name);
+std::vector<std::string> model_names();
+
+}  // namespace mox::zoo
