@@ -202,3 +202,50 @@ TEST_CASE("run: bad arguments raise mox::Error") {
 }
 
 }  // namespace mox::test
+
+namespace mox::test {
+
+TEST_CASE("run: several losses each train only the parameters in their var_scopes") {
+  Fixture f("scopes");
+  f.model = std::make_shared<nn::Sequential>();
+  f.model->add(std::make_shared<nn::Linear>(4, 4));
+  f.model->add(std::make_shared<nn::Linear>(4, 2));
+  std::map<std::string, Tensor> before = f.model->state_dict();
+  for (auto& [n, t] : before) t = t.clone();
+  RunArgs a = f.args(ModeKeys::TRAIN);
+  a.max_number_of_steps = 3;
+  a.model_fn = [&](const Batch& b, ModeKeys) {
+    Tensor logits = (*f.model)(b[0]);
+    ModelSpec s;
+    Tensor ce = cross_entropy(logits, b[1]);
+    // The first loss may only move "dense.*", the second only "dense_1.*".
+    s.losses = {{ce, {"dense."}}, {mul(sum(mul(logits, logits)), 0.01), {"dense_1."}}};
+    s.log_info = {{"loss", ce}};
+    return s;
+  };
+  run(a);
+  std::map<std::string, Tensor> after = f.model->state_dict();
+  for (const char* name : {"dense.weight", "dense.bias", "dense_1.weight", "dense_1.bias"})
+    CHECK_MESSAGE(!allclose_message(after.at(name), before.at(name), tolerance_for(DType::f64)).empty(),
+                  name, " did not change");
+
+  // With the second loss scoped to nothing that exists, dense_1 stays put.
+  Fixture g("scopes_frozen");
+  g.model = f.model;
+  g.dir = f.dir + "_frozen";
+  std::map<std::string, Tensor> start = g.model->state_dict();
+  for (auto& [n, t] : start) t = t.clone();
+  RunArgs c = g.args(ModeKeys::TRAIN);
+  c.max_number_of_steps = 3;
+  c.model_fn = [&](const Batch& b, ModeKeys) {
+    ModelSpec s;
+    s.losses = {{cross_entropy((*g.model)(b[0]), b[1]), {"dense."}}};
+    return s;
+  };
+  run(c);
+  std::map<std::string, Tensor> end = g.model->state_dict();
+  CHECK_ALLCLOSE(end.at("dense_1.weight"), start.at("dense_1.weight"), tolerance_for(DType::f64));
+  CHECK(!allclose_message(end.at("dense.weight"), start.at("dense.weight"), tolerance_for(DType::f64)).empty());
+}
+
+}  // namespace mox::test
