@@ -9,28 +9,6 @@
 namespace mox::test {
 namespace {
 
-// Runs f, checks it throws E, and returns the message (empty when it did not throw).
-template <class E, class F>
-std::string thrown(F&& f) {
-  std::string msg;
-  auto run = [&] {
-    try {
-      f();
-    } catch (const E& e) {
-      msg = e.what();
-      throw;
-    }
-  };
-  CHECK_THROWS_AS(run(), E);
-  return msg;
-}
-
-// Every part must appear in the message.
-void mentions(const std::string& msg, std::initializer_list<const char*> parts) {
-  for (const char* part : parts)
-    CHECK_MESSAGE(msg.find(part) != std::string::npos, "message \"", msg, "\" does not mention \"",
-                  part, "\"");
-}
 
 Tensor m23() { return arange(6).reshape({2, 3}); }
 Tensor ints(const Shape& s) { return zeros(s, opts(DType::i64)); }

@@ -36,16 +36,6 @@ std::vector<std::string> names_of(const NamedTensors& nt) {
   return out;
 }
 
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 const Tolerance kExact{0, 0};
 
 }  // namespace
@@ -163,7 +153,7 @@ TEST_CASE("init: Keras initializer statistics on large tensors") {
     CHECK(u.min >= 2);
     CHECK(u.max <= 3);
     CHECK(initialize(init::glorot_uniform(), {3, 4}).dtype() == DType::f32);
-    std::string msg = error_of([] { initialize({"lecun"}, {2}); });
+    std::string msg = thrown<Error>([] { initialize({"lecun"}, {2}); });
     CHECK(msg.find("'lecun'") != std::string::npos);
     CHECK(msg.find("glorot_uniform") != std::string::npos);
   }
@@ -284,17 +274,17 @@ TEST_CASE("module: state_dict / load_state_dict round trip and errors naming the
 
   auto wrong_shape = sd;
   wrong_shape["dense.weight"] = zeros({3, 9});
-  std::string msg = error_of([&] { b->load_state_dict(wrong_shape); });
+  std::string msg = thrown<Error>([&] { b->load_state_dict(wrong_shape); });
   CHECK(msg.find("'dense.weight'") != std::string::npos);
   CHECK(msg.find("[3, 9]") != std::string::npos);
   CHECK_THROWS_AS(b->load_state_dict(wrong_shape), ShapeError);
   auto missing = sd;
   missing.erase("conv2d.bias");
-  CHECK(error_of([&] { b->load_state_dict(missing); }).find("missing entry 'conv2d.bias'") != std::string::npos);
+  CHECK(thrown<Error>([&] { b->load_state_dict(missing); }).find("missing entry 'conv2d.bias'") != std::string::npos);
   b->load_state_dict(missing, false);  // non-strict: allowed
   auto unexpected = sd;
   unexpected["dense_1.weight"] = zeros({1});
-  CHECK(error_of([&] { b->load_state_dict(unexpected); }).find("unexpected entry 'dense_1.weight'") !=
+  CHECK(thrown<Error>([&] { b->load_state_dict(unexpected); }).find("unexpected entry 'dense_1.weight'") !=
         std::string::npos);
   b->load_state_dict(unexpected, false);
   auto wrong_type = sd;

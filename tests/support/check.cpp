@@ -111,6 +111,11 @@ std::string gradcheck(const TestFn& f, const TensorList& inputs, double eps, dou
   return "";
 }
 
+void mentions(const std::string& msg, std::initializer_list<const char*> parts) {
+  for (const char* part : parts)
+    CHECK_MESSAGE(msg.find(part) != std::string::npos, "message \"", msg, "\" does not mention \"", part, "\"");
+}
+
 Tensor noncontiguous_copy(const Tensor& x) {
   if (x.dim() == 0 || x.numel() == 0) return x.clone();
   Shape wide = x.sizes();

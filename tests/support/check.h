@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -35,6 +36,25 @@ std::string allclose_message(const Tensor& actual, const Tensor& expected, Toler
 using TestFn = std::function<TensorList(const TensorList&)>;
 std::string gradcheck(const TestFn& f, const TensorList& inputs, double eps = 1e-6,
                       double atol = 1e-6, double rtol = 1e-4);
+
+// Runs f, checks it throws E, and returns the message ("" when it did not throw).
+template <class E, class F>
+std::string thrown(F&& f) {
+  std::string msg;
+  auto run = [&] {
+    try {
+      f();
+    } catch (const E& e) {
+      msg = e.what();
+      throw;
+    }
+  };
+  CHECK_THROWS_AS(run(), E);
+  return msg;
+}
+
+// Checks that every part appears in msg.
+void mentions(const std::string& msg, std::initializer_list<const char*> parts);
 
 // A strided copy of x (same values, non-contiguous memory) for layout coverage.
 Tensor noncontiguous_copy(const Tensor& x);
