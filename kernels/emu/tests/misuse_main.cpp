@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernels/cuda/mox_cuda.h"
+#include "kernels/emu/tests/misuse_kernels.h"
 
 namespace {
 
@@ -68,23 +69,6 @@ __global__ void warp_reduce_kernel(const int* in, int* out) {
   __syncwarp();
   for (int offset = 16; offset > 0; offset >>= 1) s[t] += s[t + offset];  // no __syncwarp
   if (t == 0) *out = s[0];
-}
-
-__global__ void divergent_kernel() {
-  if (threadIdx.x < 32) __syncthreads();
-  else __syncthreads();
-}
-
-__global__ void deadlock_kernel(int* out) {
-  int v = int(threadIdx.x);
-  if (threadIdx.x % 32 == 5) __syncthreads();
-  else v = __shfl_sync(0xffffffffu, v, 0);
-  out[threadIdx.x] = v;
-}
-
-__global__ void shuffle_exited_kernel(int* out) {
-  if (threadIdx.x < 16) return;
-  out[threadIdx.x] = __shfl_down_sync(0xffffffffu, int(threadIdx.x), 1);
 }
 
 __global__ void shared_oob_kernel(int bytes) {

@@ -4,31 +4,13 @@
 // report are exposed by running under several orders and comparing: a missing __syncthreads
 // in a transpose and a missing __syncwarp in a warp reduction change their results.
 #include "kernels/emu/tests/helpers.h"
+#include "kernels/emu/tests/misuse_kernels.h"
 
 using namespace emu_test;
 using mox::emu::Misuse;
 using mox::emu::Order;
 
 namespace {
-
-__global__ void divergent_kernel() {
-  if (threadIdx.x < 32) __syncthreads();
-  else __syncthreads();
-}
-
-// Lane 5 waits at the block barrier while the rest of its warp waits for it in a shuffle.
-__global__ void deadlock_kernel(int* out) {
-  int v = int(threadIdx.x);
-  if (threadIdx.x % 32 == 5) __syncthreads();
-  else v = __shfl_sync(0xffffffffu, v, 0);
-  out[threadIdx.x] = v;
-}
-
-// The lower half of the warp returns, the upper half shuffles with a full mask.
-__global__ void shuffle_exited_kernel(int* out) {
-  if (threadIdx.x < 16) return;
-  out[threadIdx.x] = __shfl_down_sync(0xffffffffu, int(threadIdx.x), 1);
-}
 
 __global__ void early_return_kernel(int n, float* out) {
   __shared__ float s[64];
@@ -116,7 +98,7 @@ TEST_CASE("misuse: divergent barrier") {
       MOX_LAUNCH(2, 64, 0, nullptr, divergent_kernel)();
     });
     CHECK(r.find("mox-emu: divergent barrier in kernel divergent_kernel") != std::string::npos);
-    CHECK(r.find("32 at __syncthreads (test_misuse.cpp:") != std::string::npos);
+    CHECK(r.find("32 at __syncthreads (misuse_kernels.h:") != std::string::npos);
   }
 }
 
