@@ -11,6 +11,7 @@
 
 #include "core/allocator.h"
 #include "io/data/mnist.h"
+#include "nn/optim/lr_schedule.h"
 #include "nn/run/flags.h"
 #include "nn/run/run.h"
 #include "zoo/models.h"
@@ -33,7 +34,9 @@ void define_flags(flags::FlagSet& f) {
   f.define_string("model", "mnist_cnn", "model from the zoo: mnist_cnn, softmax_regression");
   f.define_integer("epochs", 5, "passes over the training set (sets max_number_of_steps when that is 0)");
   f.define_string("optimizer", "adam", "adadelta, adagrad, adam, ftrl, momentum, rmsprop, sgd");
-  f.define_float("learning_rate", 0.001, "learning rate");
+  f.define_float("learning_rate", 0.001, "constant learning rate; given alone it replaces --lr_strategy");
+  f.define_string("lr_strategy", "3:0.001,5:0.001->0.0001",
+                  "piecewise_lr by epoch: END:VALUE stages, a->b linear, a=>b exponential");
   f.define_float("momentum", 0.9, "momentum for the momentum and rmsprop optimizers");
   f.define_float("weight_decay", 0, "L2 weight decay added to the gradients");
   f.define_integer("seed", 0, "random seed (initialization, dropout, shuffling)");
@@ -56,6 +59,11 @@ void check_flags(const flags::FlagSet& f) {
   MOX_CHECK(gpus >= 0 && gpus <= found, "flags", "--num_gpus=", gpus, " but ", found,
             " CUDA devices are available");
   MOX_CHECK(gpus <= 1, "flags", "--num_gpus=", gpus, ": multi-GPU training runs through mpirun, one GPU per rank");
+}
+
+// --learning_rate given without --lr_strategy (or an empty strategy) means a constant rate.
+bool uses_constant_lr(const flags::FlagSet& f) {
+  return f.get_string("lr_strategy").empty() || (f.is_set("learning_rate") && !f.is_set("lr_strategy"));
 }
 
 struct Job {
@@ -101,7 +109,10 @@ std::unique_ptr<Job> prepare(const flags::FlagSet& f, ModeKeys mode) {
   if (f.get_string("optimizer") == "momentum" || f.get_string("optimizer") == "rmsprop")
     opt_args["momentum"] = f.get_float("momentum");
   if (f.get_float("weight_decay") > 0) opt_args["weight_decay"] = f.get_float("weight_decay");
-  a.optimizer_fn = nn::get_optimizer_fn(f.get_string("optimizer"), f.get_float("learning_rate"), opt_args);
+  nn::LearningRate lr = nn::constant_lr(f.get_float("learning_rate"));
+  if (!uses_constant_lr(f))
+    lr = nn::piecewise_lr(f.get_string("lr_strategy"), mode == ModeKeys::TRAIN ? job.train.images.size(0) : 1, bs);
+  a.optimizer_fn = nn::get_optimizer_fn(f.get_string("optimizer"), lr, opt_args);
   a.model = job.model;
   a.run_mode = mode;
   a.batch_size = bs;
@@ -126,7 +137,9 @@ int train_or_eval(const flags::FlagSet& f, ModeKeys mode) {
   if (mode == ModeKeys::TRAIN) {
     std::cout << "train: " << f.get_string("model") << " on " << job.train.images.size(0) << " images from "
               << f.get_string("data_url") << ", " << f.get_integer("epochs") << " epochs of batch " << bs << ", "
-              << f.get_string("optimizer") << " " << f.get_float("learning_rate") << ", " << omp_get_max_threads()
+              << f.get_string("optimizer") << " "
+              << (uses_constant_lr(f) ? std::to_string(f.get_float("learning_rate")) : "lr " + f.get_string("lr_strategy"))
+              << ", " << omp_get_max_threads()
               << " threads, log_dir " << job.args.log_dir << std::endl;
     trained = run(job.args);
     std::cout << "train: " << trained.steps << " steps this run, global step " << trained.global_step << ", "
