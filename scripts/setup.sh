@@ -6,7 +6,10 @@ set -euo pipefail
 PACKAGES=(
   cmake ninja-build g++ ccache pkg-config
   doctest-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
-  python3-torch python3-numpy libopenblas-dev
+  python3-torch python3-torchvision python3-numpy libopenblas-dev libdnnl-dev
+  openmpi-bin libopenmpi-dev
+  libcurl4-openssl-dev libssl-dev libpugixml-dev libstb-dev
+  awscli python3-botocore nodejs
   dataset-fashion-mnist
 )
 
