@@ -56,9 +56,9 @@ Tensor Linear::forward(const Tensor& x) {
 // ---- Conv2d
 
 Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, ConvOptions o)
-    : in_(in), out_(out), k_(k), o_(std::move(o)) {
+    : in_(in), out_(out), kh_(k), kw_(o.kernel_w > 0 ? o.kernel_w : k), o_(std::move(o)) {
   MOX_CHECK(out > 0 && k > 0 && (in > 0 || in == -1), "Conv2D", "invalid sizes in=", in,
-            " out=", out, " kernel=", k);
+            " out=", out, " kernel=", k, "x", kw_);
   check_activation(o_.activation, "Conv2D");
   if (in > 0) build(in);
 }
@@ -67,7 +67,7 @@ void Conv2d::build(int64_t in) {
   in_ = in;
   MOX_CHECK_T(ShapeError, in % o_.groups == 0 && out_ % o_.groups == 0, "Conv2D", in, " input and ",
               out_, " output channels do not divide into ", o_.groups, " groups");
-  weight = register_parameter("weight", initialize(o_.weight_init, {out_, in / o_.groups, k_, k_}),
+  weight = register_parameter("weight", initialize(o_.weight_init, {out_, in / o_.groups, kh_, kw_}),
                               o_.weight_decay);
   if (o_.bias) bias = register_parameter("bias", initialize(o_.bias_init, {out_}));
 }
@@ -76,9 +76,10 @@ Tensor Conv2d::forward(const Tensor& x) {
   MOX_CHECK_T(ShapeError, x.dim() == 4, "Conv2D", "expects NCHW input, got ", x.str());
   if (!weight.defined()) build(x.size(1));
   ::mox::Conv2dOptions c;
-  int64_t pad = o_.same_padding ? o_.dilation * (k_ - 1) / 2 : o_.padding;
   c.stride[0] = c.stride[1] = o_.stride;
-  c.padding[0] = c.padding[1] = pad;
+  c.padding[0] = o_.same_padding ? o_.dilation * (kh_ - 1) / 2 : o_.padding;
+  c.padding[1] = o_.same_padding ? o_.dilation * (kw_ - 1) / 2
+                 : o_.padding_w >= 0 ? o_.padding_w : o_.padding;
   c.dilation[0] = c.dilation[1] = o_.dilation;
   c.groups = o_.groups;
   return activate(o_.activation, conv2d(x, weight, bias, c));

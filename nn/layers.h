@@ -42,6 +42,8 @@ struct ConvOptions {
   int64_t stride = 1;
   int64_t padding = 0;  // or use same_padding
   bool same_padding = false;  // Keras padding='same' (stride 1, odd kernels)
+  int64_t kernel_w = 0;   // > 0: a kernel_size x kernel_w kernel (Inception's 1x7, 7x1)
+  int64_t padding_w = -1;  // >= 0: the width padding, when it differs from padding
   int64_t dilation = 1;
   int64_t groups = 1;
   bool bias = true;
@@ -60,7 +62,7 @@ class Conv2d : public Module {
 
  private:
   void build(int64_t in_channels);
-  int64_t in_, out_, k_;
+  int64_t in_, out_, kh_, kw_;
   ConvOptions o_;
 };
 
