@@ -1,0 +1,138 @@
+"""torchvision models as the zoo's reference (run with Debian's /usr/bin/python3).
+
+  torchvision_models.py count NAME [NAME ...]   prints "NAME PARAMS" per model
+  torchvision_models.py export NAME OUT_DIR     writes OUT_DIR/weights.safetensors (the model's
+      state_dict under Mox's parameter names), OUT_DIR/io.safetensors ("input": a fixed random
+      batch, "logits": the model's output on it in eval mode)
+
+No pretrained weights exist offline: the model is built with a fixed seed, and its batch-norm
+statistics and affine parameters are randomized too so that eval-mode batch norm is exercised.
+Nothing this writes is committed; tests export into a temporary directory.
+"""
+import json
+import re
+import sys
+
+import torch
+import torchvision
+
+# torchvision state_dict name -> Mox parameter name: (regex, replacement) pairs applied in turn
+# with re.sub; a replacement may be a function of the match. Names matching DROP are not written
+# (Mox's batch norm keeps no num_batches_tracked).
+DROP = re.compile(r"num_batches_tracked$")
+
+
+def _stage_unit(m):
+    # torchvision's layer2.0. is TF-slim's block2/unit_1 (units count from 1).
+    return f"block{m[1]}.unit_{int(m[2]) + 1}."
+
+
+# zoo/resnet.cpp: ConvBn modules conv1/conv2/conv3 (each conv.* + bn.*) and shortcut, in
+# blockS.unit_U; the stem is the ConvBn conv1; the classifier is logits.
+RESNET = [
+    (r"^layer(\d+)\.(\d+)\.", _stage_unit),
+    (r"(^|\.)conv(\d)\.weight$", r"\1conv\2.conv.weight"),
+    (r"(^|\.)bn(\d)\.", r"\1conv\2.bn."),
+    (r"\.downsample\.0\.", ".shortcut.conv."),
+    (r"\.downsample\.1\.", ".shortcut.bn."),
+    (r"^fc\.", "logits."),
+]
+
+RENAMES = {
+    "resnet18": RESNET,
+    "resnet34": RESNET,
+    "resnet50": RESNET,
+    "resnet101": RESNET,
+    "resnet152": RESNET,
+    "resnext50_32x4d": RESNET,
+    "resnext101_32x8d": RESNET,
+}
+
+# Constructor arguments beyond weights=None (e.g. inception_v3: aux_logits=False).
+KWARGS = {}
+
+# The export's input: [2, 3, size, size]; 224 unless listed.
+INPUT_SIZE = {}
+
+
+def build(name):
+    if not hasattr(torchvision.models, name):
+        sys.exit(f"torchvision_models.py: torchvision has no model '{name}'")
+    return getattr(torchvision.models, name)(weights=None, **KWARGS.get(name, {}))
+
+
+def mox_name(tv_name, rules):
+    out = tv_name
+    for pattern, repl in rules:
+        out = re.sub(pattern, repl, out)
+    return out
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """The safetensors layout nn/checkpoint.h reads: u64 header length, JSON header, raw bytes."""
+    header, blobs, offset = {}, [], 0
+    for key, t in tensors.items():
+        t = t.detach().contiguous()
+        dtype = {torch.float32: "F32", torch.int64: "I64"}[t.dtype]
+        raw = t.numpy().tobytes()
+        header[key] = {"dtype": dtype, "shape": list(t.shape),
+                       "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    if metadata:
+        header["__metadata__"] = metadata
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little"))
+        f.write(text)
+        for raw in blobs:
+            f.write(raw)
+
+
+def randomize_batch_norm(model, gen):
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            c = m.num_features
+            m.weight.data = torch.rand(c, generator=gen) * 0.5 + 0.75
+            m.bias.data = torch.randn(c, generator=gen) * 0.1
+            m.running_mean.data = torch.randn(c, generator=gen) * 0.1
+            m.running_var.data = torch.rand(c, generator=gen) * 0.5 + 0.75
+
+
+def export(name, out_dir):
+    if name not in RENAMES:
+        sys.exit(f"torchvision_models.py: no rename table for '{name}' (have: {', '.join(RENAMES)})")
+    torch.manual_seed(0)
+    model = build(name).eval()
+    gen = torch.Generator().manual_seed(1)
+    randomize_batch_norm(model, gen)
+    size = INPUT_SIZE.get(name, 224)
+    x = torch.randn(2, 3, size, size, generator=gen)
+    with torch.no_grad():
+        logits = model(x)
+    weights = {}
+    for key, t in model.state_dict().items():
+        if DROP.search(key):
+            continue
+        new = mox_name(key, RENAMES[name])
+        if new in weights:
+            sys.exit(f"torchvision_models.py: {name}: two parameters map onto '{new}'")
+        weights[new] = t
+    meta = {"torchvision_model": name, "torchvision_version": torchvision.__version__}
+    write_safetensors(f"{out_dir}/weights.safetensors", weights, meta)
+    write_safetensors(f"{out_dir}/io.safetensors", {"input": x, "logits": logits}, meta)
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[0] == "count":
+        for name in argv[1:]:
+            print(name, sum(p.numel() for p in build(name).parameters()))
+    elif len(argv) == 3 and argv[0] == "export":
+        export(argv[1], argv[2])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
