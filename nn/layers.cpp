@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "nn/var_scope.h"
+
 namespace mox::nn {
 
 static const char* kActivations =
@@ -50,7 +52,7 @@ Tensor Linear::forward(const Tensor& x) {
   if (!weight.defined()) build(x.size(-1));
   MOX_CHECK_T(ShapeError, x.size(-1) == in_, "Dense", "input ", x.str(), " has ", x.size(-1),
               " features, the layer expects ", in_);
-  return activate(o_.activation, linear(x, weight, bias));
+  return activate(o_.activation, linear(x, read_variable(weight, x), read_variable(bias, x)));
 }
 
 // ---- Conv2d
@@ -82,7 +84,7 @@ Tensor Conv2d::forward(const Tensor& x) {
                  : o_.padding_w >= 0 ? o_.padding_w : o_.padding;
   c.dilation[0] = c.dilation[1] = o_.dilation;
   c.groups = o_.groups;
-  return activate(o_.activation, conv2d(x, weight, bias, c));
+  return activate(o_.activation, conv2d(x, read_variable(weight, x), read_variable(bias, x), c));
 }
 
 // ---- BatchNorm2d

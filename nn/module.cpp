@@ -1,6 +1,7 @@
 #include "nn/module.h"
 
 #include "core/autograd/node.h"
+#include "nn/var_scope.h"
 
 namespace mox::nn {
 namespace {
@@ -140,9 +141,13 @@ Tensor place(const Tensor& t, DType dtype, Device device) {
 }
 }  // namespace
 
+// Inside a VarScope that forces a dtype, new parameters and buffers take that dtype (master
+// weights) instead of the module's.
+DType Module::creation_dtype() const { return VarScope::force_dtype().value_or(param_dtype_); }
+
 Tensor Module::register_parameter(const std::string& name, Tensor t, double weight_decay) {
   MOX_CHECK(t.defined(), type_name(), "parameter '", name, "' is undefined");
-  t = place(t, param_dtype_, param_device_);
+  t = place(t, creation_dtype(), param_device_);
   if (!t.requires_grad()) t.requires_grad_(true);
   params_.push_back({name, t, weight_decay});
   return t;
@@ -150,7 +155,7 @@ Tensor Module::register_parameter(const std::string& name, Tensor t, double weig
 
 Tensor Module::register_buffer(const std::string& name, Tensor t) {
   MOX_CHECK(t.defined(), type_name(), "buffer '", name, "' is undefined");
-  t = place(t, param_dtype_, param_device_);
+  t = place(t, creation_dtype(), param_device_);
   buffers_.emplace_back(name, t);
   return t;
 }

@@ -70,6 +70,7 @@ class Module {
 
  private:
   template <class Fn> void apply_to_tensors(Fn fn);
+  DType creation_dtype() const;
   struct Param {
     std::string name;
     Tensor value;
