@@ -140,6 +140,10 @@ Tensor uniform(const Shape& shape, double lo, double hi, TensorOptions o = {});
 Tensor normal(const Shape& shape, double mean, double stddev, TensorOptions o = {});
 Tensor randint(int64_t lo, int64_t hi, const Shape& shape, TensorOptions o = {DType::i64});
 
+// ---- amp.cpp: loss scaling
+// grad *= factor in place (grad floating, no autograd); false when any result is inf or NaN.
+bool unscale_(const Tensor& grad, double factor);
+
 // ---- operators
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }

@@ -14,6 +14,7 @@
 #include "nn/optim/lr_schedule.h"
 #include "nn/run/flags.h"
 #include "nn/run/run.h"
+#include "nn/var_scope.h"
 #include "zoo/models.h"
 
 using namespace mox;
@@ -52,6 +53,8 @@ void check_flags(const flags::FlagSet& f) {
   };
   positive("batch_size");
   positive("epochs");
+  flags::compute_dtype(f.get_string("dtype"));
+  nn::LossScaler::from_flag(f.get_string("loss_scale"));
   MOX_CHECK(f.get_float("learning_rate") > 0, "flags", "--learning_rate must be positive");
   MOX_CHECK(f.get_integer("max_number_of_steps") >= 0, "flags", "--max_number_of_steps must not be negative");
   long long gpus = f.get_integer("num_gpus");
@@ -95,11 +98,20 @@ std::unique_ptr<Job> prepare(const flags::FlagSet& f, ModeKeys mode) {
                            {.batch_size = batch_size, .shuffle = true, .seed = seed, .num_epochs = epochs});
     return data::batches({j->test.images, j->test.labels}, {.batch_size = batch_size, .shuffle = false, .num_epochs = 1});
   };
-  a.model_fn = [j, device](const Batch& b, ModeKeys) {
-    Tensor logits = (*j->model)(b[0].to(device));
+  // --dtype f16 / bf16: the images and every activation in that dtype, the f32 parameters read
+  // through it (master weights, nn::VarScope); the loss is taken in f32.
+  DType dtype = flags::compute_dtype(f.get_string("dtype"));
+  a.model_fn = [j, device, dtype](const Batch& b, ModeKeys) {
+    Tensor images = b[0].to(device).to(dtype), logits;
+    if (dtype == DType::f32) {
+      logits = (*j->model)(images);
+    } else {
+      nn::VarScope scope({.force_dtype = DType::f32});
+      logits = (*j->model)(images);
+    }
     Tensor labels = b[1].to(device);
     ModelSpec spec;
-    spec.loss = cross_entropy(logits, labels);
+    spec.loss = cross_entropy(logits.to(DType::f32), labels);
     Tensor accuracy = mean(in_top_k(logits, labels, 1).to(DType::f32));
     spec.log_info = {{"loss", spec.loss}, {"accuracy", accuracy}};
     spec.output_info = {{"label", argmax(logits, 1)}, {"truth", labels}};
@@ -114,6 +126,7 @@ std::unique_ptr<Job> prepare(const flags::FlagSet& f, ModeKeys mode) {
     lr = nn::piecewise_lr(f.get_string("lr_strategy"), mode == ModeKeys::TRAIN ? job.train.images.size(0) : 1, bs);
   a.optimizer_fn = nn::get_optimizer_fn(f.get_string("optimizer"), lr, opt_args);
   a.model = job.model;
+  a.loss_scale = nn::LossScaler::from_flag(f.get_string("loss_scale"));
   a.run_mode = mode;
   a.batch_size = bs;
   a.log_dir = f.get_string("train_url");
@@ -140,7 +153,8 @@ int train_or_eval(const flags::FlagSet& f, ModeKeys mode) {
               << f.get_string("optimizer") << " "
               << (uses_constant_lr(f) ? std::to_string(f.get_float("learning_rate")) : "lr " + f.get_string("lr_strategy"))
               << ", " << omp_get_max_threads()
-              << " threads, log_dir " << job.args.log_dir << std::endl;
+              << " threads, " << f.get_string("dtype") << ", loss scale " << job.args.loss_scale.str()
+              << ", log_dir " << job.args.log_dir << std::endl;
     trained = run(job.args);
     std::cout << "train: " << trained.steps << " steps this run, global step " << trained.global_step << ", "
               << trained.seconds << " s, checkpoint " << trained.checkpoint << std::endl;
@@ -158,6 +172,8 @@ int train_or_eval(const flags::FlagSet& f, ModeKeys mode) {
               << ", \"epochs\": " << (steps_per_epoch > 0 ? double(trained.global_step) / steps_per_epoch : 0)
               << ", \"steps\": " << trained.global_step << ", \"train_seconds\": " << trained.seconds
               << ", \"seconds\": " << seconds << ", \"peak_cpu_bytes\": " << memory_stats(Device::cpu()).peak_bytes
+              << ", \"dtype\": \"" << f.get_string("dtype") << "\", \"loss_scale\": " << trained.loss_scale
+              << ", \"skipped_steps\": " << trained.skipped_steps
               << "}" << std::endl;
   }
   return 0;

@@ -137,6 +137,12 @@ bool FlagSet::is_set(const std::string& n) const {
   return it != set_.end() && it->second;
 }
 
+DType compute_dtype(const std::string& value, const std::string& flag) {
+  for (DType t : {DType::f32, DType::f16, DType::bf16})
+    if (value == dtype_name(t)) return t;
+  throw Error("flags: " + flag + " must be a floating compute dtype (f32, f16 or bf16), got '" + value + "'");
+}
+
 FlagSet& global() {
   static FlagSet* g = [] {
     auto* f = new FlagSet;
@@ -149,6 +155,8 @@ FlagSet& global() {
     f->define_integer("max_number_of_steps", 0, "stop after this many steps (0: by epochs)");
     f->define_integer("save_summary_steps", 100, "steps between TensorBoard summaries");
     f->define_integer("save_model_steps", 500, "steps between checkpoints");
+    f->define_string("dtype", "f32", "compute dtype: f32, or f16 / bf16 (mixed precision, f32 master weights)");
+    f->define_string("loss_scale", "1", "loss scale: a number (static, 1 = off) or 'dynamic' (2^15, adapted)");
     return f;
   }();
   return *g;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/common/dtype.h"
+
 namespace mox::flags {
 
 enum class Kind { string, integer, number, boolean };
@@ -45,9 +47,15 @@ class FlagSet {
 
 // The process-wide flags that get_flag/set_flag use, with MoXing's standard ones defined:
 // data_url, train_url, batch_size, num_gpus, log_every_n_steps, max_number_of_steps,
-// save_summary_steps, save_model_steps, checkpoint_url.
+// save_summary_steps, save_model_steps, checkpoint_url, and mixed precision's dtype (the
+// compute dtype: f32, f16, bf16) and loss_scale (a number, 1 = off, or "dynamic"; read it with
+// nn::LossScaler::from_flag).
 FlagSet& global();
 inline std::string get_flag(const std::string& name) { return global().get_string(name); }
 inline void set_flag(const std::string& name, const std::string& value) { global().set_flag(name, value); }
+
+// The compute dtype a --dtype value names: f32, f16 or bf16. Anything else (i32, foo, ...)
+// raises mox::Error naming flag and the accepted values.
+DType compute_dtype(const std::string& value, const std::string& flag = "--dtype");
 
 }  // namespace mox::flags

@@ -51,13 +51,15 @@ void write_index(const std::string& dir, int64_t step) {
   for (size_t i = 0; i + kCheckpointsKept < found.size(); ++i) fs::remove(found[i].second);
 }
 
-std::string save(const RunArgs& a, const nn::Optimizer* opt, int64_t step) {
+std::string save(const RunArgs& a, const nn::Optimizer* opt, const nn::LossScaler& scaler, int64_t step) {
   nn::Checkpoint ck;
   for (auto& [name, t] : a.model->state_dict()) ck.tensors["model/" + name] = t;
   if (opt) {
     for (auto& [name, t] : opt->state_dict()) ck.tensors["optimizer/" + name] = t;
     ck.metadata["optimizer"] = opt->name();
   }
+  if (scaler.enabled())
+    for (auto& [name, t] : scaler.state_dict()) ck.tensors["loss_scale/" + name] = t;
   ck.metadata["global_step"] = std::to_string(step);
   fs::create_directories(a.log_dir);
   std::string path = a.log_dir + "/" + checkpoint_name(step);
@@ -74,8 +76,9 @@ bool excluded(const std::string& name, const std::vector<std::string>& patterns)
 
 // MoXing's order: a checkpoint in log_dir (resume), else checkpoint_path (warm start, minus
 // the excluded names), else fresh parameters in TRAIN and an error otherwise. Returns the
-// file loaded, or "".
-std::string restore(const RunArgs& a, nn::Optimizer* opt) {
+// file loaded, or "". A resumed run also gets the loss scaler's state back (when the
+// checkpoint has one).
+std::string restore(const RunArgs& a, nn::Optimizer* opt, nn::LossScaler* scaler = nullptr) {
   std::string from_log = a.log_dir.empty() ? "" : latest_checkpoint(a.log_dir);
   std::string path = from_log;
   if (path.empty() && !a.checkpoint_path.empty()) {
@@ -90,13 +93,15 @@ std::string restore(const RunArgs& a, nn::Optimizer* opt) {
   }
   nn::Checkpoint ck = nn::load_checkpoint(path);
   bool resuming = !from_log.empty();
-  std::map<std::string, Tensor> model_state, opt_state;
+  std::map<std::string, Tensor> model_state, opt_state, scale_state;
   for (auto& [name, t] : ck.tensors) {
     if (name.rfind("model/", 0) == 0) {
       std::string n = name.substr(6);
       if (resuming || !excluded(n, a.checkpoint_exclude_patterns)) model_state[n] = t;
     } else if (name.rfind("optimizer/", 0) == 0) {
       opt_state[name.substr(10)] = t;
+    } else if (name.rfind("loss_scale/", 0) == 0) {
+      scale_state[name.substr(11)] = t;
     }
   }
   try {
@@ -109,17 +114,18 @@ std::string restore(const RunArgs& a, nn::Optimizer* opt) {
     auto it = ck.metadata.find("global_step");
     if (it != ck.metadata.end()) opt->set_global_step(std::stoll(it->second));
   }
+  if (scaler && resuming && scaler->enabled() && !scale_state.empty()) scaler->load_state_dict(scale_state);
   return path;
 }
 
 // Total loss, parameters trained by it: the single loss plus regularization, or each of
-// several losses with its var_scopes.
-void backward_losses(const ModelSpec& spec, nn::Module& model) {
+// several losses with its var_scopes. Every loss is multiplied by the loss scale first.
+void backward_losses(const ModelSpec& spec, nn::Module& model, const nn::LossScaler& scaler) {
   if (spec.losses.empty()) {
     MOX_CHECK(spec.loss.defined(), "run", "model_fn returned a ModelSpec without a loss in TRAIN mode");
     Tensor total = spec.loss;
     for (const Tensor& r : model.regularization_losses()) total = add(total, r);
-    total.backward();
+    scaler.scale(total).backward();
     return;
   }
   nn::NamedTensors params = model.named_parameters();
@@ -127,7 +133,7 @@ void backward_losses(const ModelSpec& spec, nn::Module& model) {
     const LossSpec& ls = spec.losses[i];
     std::vector<Tensor> before;
     for (auto& [n, p] : params) before.push_back(p.grad().defined() ? p.grad().clone() : Tensor());
-    ls.loss.backward(Tensor(), i + 1 < spec.losses.size());
+    scaler.scale(ls.loss).backward(Tensor(), i + 1 < spec.losses.size());
     for (size_t k = 0; k < params.size(); ++k) {
       bool in_scope = ls.var_scopes.empty();
       for (const std::string& s : ls.var_scopes) in_scope = in_scope || params[k].first.rfind(s, 0) == 0;
@@ -159,7 +165,8 @@ int64_t batch_samples(const Batch& b) { return b.empty() || b[0].dim() == 0 ? 1 
 RunResult train(const RunArgs& a) {
   RunResult r;
   auto opt = a.optimizer_fn(a.model->parameters());
-  r.checkpoint = restore(a, opt.get());
+  nn::LossScaler scaler = a.loss_scale;
+  r.checkpoint = restore(a, opt.get(), &scaler);
   a.model->train();
   BatchSource input = a.input_fn(ModeKeys::TRAIN, a.batch_size);
   std::unique_ptr<nn::SummaryWriter> summary;
@@ -176,19 +183,25 @@ RunResult train(const RunArgs& a) {
       for (auto& h : hooks) h->begin(a);
     }
     opt->zero_grad();
-    backward_losses(spec, *a.model);
-    opt->step();
+    backward_losses(spec, *a.model, scaler);
+    // A step whose (unscaled) gradients hold inf or NaN is skipped: no update, no global step.
+    bool stepped = scaler.update(scaler.unscale(opt->params()));
+    if (stepped) opt->step();
     int64_t n = batch_samples(*batch), gstep = opt->global_step();
     r.samples += n;
     samples_since_log += n;
     std::map<std::string, double> values = values_of(spec);
+    if (scaler.enabled()) {
+      values["loss_scale"] = scaler.scale();
+      values["skipped_steps"] = double(scaler.skipped_steps());
+    }
     if (a.log_every_n_steps > 0 && r.steps % a.log_every_n_steps == 0) {
       double dt = std::chrono::duration<double>(Clock::now() - last_log).count();
       if (a.verbose) std::cout << log_line(r.steps, gstep, double(samples_since_log) / std::max(dt, 1e-9), values) << std::endl;
       last_log = Clock::now();
       samples_since_log = 0;
     }
-    if (summary && gstep % a.save_summary_steps == 0) {
+    if (summary && stepped && gstep % a.save_summary_steps == 0) {
       for (auto& [name, value] : values) summary->add_scalar(name, value, gstep);
       summary->add_scalar("learning_rate", opt->learning_rate(), gstep);
     }
@@ -197,8 +210,8 @@ RunResult train(const RunArgs& a) {
     bool by_secs = a.save_model_secs > 0 &&
                    std::chrono::duration<double>(Clock::now() - last_save).count() >= a.save_model_secs;
     bool by_steps = a.save_model_secs <= 0 && a.save_model_steps > 0 && gstep % a.save_model_steps == 0;
-    if (!a.log_dir.empty() && (by_secs || by_steps)) {
-      r.checkpoint = save(a, opt.get(), gstep);
+    if (!a.log_dir.empty() && stepped && (by_secs || by_steps)) {
+      r.checkpoint = save(a, opt.get(), scaler, gstep);
       saved_at = gstep;
       last_save = Clock::now();
     }
@@ -212,7 +225,9 @@ RunResult train(const RunArgs& a) {
   }
   for (auto& h : hooks) h->end();
   r.global_step = opt->global_step();
-  if (!a.log_dir.empty() && saved_at != r.global_step) r.checkpoint = save(a, opt.get(), r.global_step);
+  if (!a.log_dir.empty() && saved_at != r.global_step) r.checkpoint = save(a, opt.get(), scaler, r.global_step);
+  r.loss_scale = scaler.scale();
+  r.skipped_steps = scaler.skipped_steps();
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return r;
 }

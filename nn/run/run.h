@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "io/data/batcher.h"
+#include "nn/loss_scale.h"
 #include "nn/module.h"
 #include "nn/optim/optimizer.h"
 
@@ -78,6 +79,11 @@ struct RunArgs {
   int64_t save_model_steps = 0;
   bool export_model = false;
   bool verbose = true;                     // print log lines to stdout
+  // TRAIN: loss scaling for mixed precision (the manual's loss_scale; see nn/loss_scale.h).
+  // Unless off (the default, a static 1), each step backpropagates the scaled loss, unscales
+  // the gradients, and skips the optimizer step when they are not finite; the log line and the
+  // summaries gain loss_scale and skipped_steps, and checkpoints keep the scaler's state.
+  nn::LossScaler loss_scale;
 };
 
 struct RunResult {
@@ -89,6 +95,8 @@ struct RunResult {
   std::map<std::string, double> metrics;
   std::string checkpoint;   // the latest checkpoint written or loaded
   bool stopped_by_hook = false;
+  double loss_scale = 1;      // TRAIN: the scale at the end
+  int64_t skipped_steps = 0;  // TRAIN: steps skipped for inf/NaN gradients, over the whole training
 };
 
 RunResult run(const RunArgs& args);
