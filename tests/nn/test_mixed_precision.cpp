@@ -151,4 +151,41 @@ TEST_CASE("mixed precision: under VarScope f32 master weights compute in the inp
   }
 }
 
+TEST_CASE("mixed precision: parameters created inside a VarScope are f32 masters, whatever the module dtype") {
+  Linear lazy(-1, 4);
+  lazy.to(DType::f16);
+  Tensor y;
+  {
+    VarScope scope({.force_dtype = DType::f32});
+    CHECK(VarScope::force_dtype() == DType::f32);
+    {
+      VarScope off({});  // the innermost scope wins: no forcing in here
+      CHECK_FALSE(VarScope::force_dtype().has_value());
+    }
+    y = lazy(randn({3, 6}).to(DType::f16));
+  }
+  CHECK_FALSE(VarScope::force_dtype().has_value());
+  CHECK(lazy.weight.dtype() == DType::f32);
+  CHECK(lazy.bias.dtype() == DType::f32);
+  CHECK(y.dtype() == DType::f16);
+  // Outside a scope the f32 parameters are used as they are: f16 input promotes to f32.
+  CHECK(lazy(randn({3, 6}).to(DType::f16)).dtype() == DType::f32);
+  mentions(thrown<TypeError>([] { VarScope bad({.force_dtype = DType::i32}); }), {"var_scope", "i32"});
+}
+
+TEST_CASE("mixed precision: inputs of a non-floating dtype fail naming the op and the dtype") {
+  Tensor ints = zeros({2, 3, 6, 6}, opts(DType::i64));
+  Conv2d conv(3, 4, 3);
+  conv.to(DType::f16);
+  mentions(thrown<TypeError>([&] { conv(ints); }), {"conv2d", "i64"});
+  Linear dense(6, 2);
+  {
+    VarScope scope({.force_dtype = DType::f32});  // an integer input is not cast to
+    mentions(thrown<TypeError>([&] { dense(zeros({2, 6}, opts(DType::i64))); }), {"linear", "i64"});
+    BatchNorm2d bn(3);
+    mentions(thrown<TypeError>([&] { bn(ints); }), {"batch_norm", "i64"});
+  }
+  mentions(thrown<TypeError>([&] { dense.to(DType::i32); }), {"Module::to", "i32"});
+}
+
 }  // namespace mox::test
