@@ -6,7 +6,7 @@ namespace mox::zoo {
 
 std::vector<std::string> model_names() { return {"mnist_cnn", "softmax_regression"}; }
 
-ModelMeta get_model_meta(const std::string& name) {
+MnistModelMeta get_mnist_model_meta(const std::string& name) {
   if (name == "mnist_cnn") return {name, "Keras MNIST CNN: two 3x3 convs, max pool, dropout, two dense", {1, 28, 28}};
   if (name == "softmax_regression") return {name, "784 -> classes softmax regression", {1, 28, 28}};
   std::string known;
@@ -15,7 +15,7 @@ ModelMeta get_model_meta(const std::string& name) {
 }
 
 std::shared_ptr<nn::Sequential> get_model(const std::string& name, int64_t num_classes) {
-  ModelMeta meta = get_model_meta(name);
+  MnistModelMeta meta = get_mnist_model_meta(name);
   MOX_CHECK(num_classes > 0, "get_model", "num_classes must be positive, got ", num_classes);
   auto m = std::make_shared<nn::Sequential>();
   if (name == "mnist_cnn") {

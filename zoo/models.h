@@ -1,4 +1,5 @@
-// The model zoo's registry: models by name, built for a number of classes.
+// The small Keras-style models `mox train` uses by name (mnist_cnn, softmax_regression);
+// the NetworkKeys registry (resnet_v1_50, ...) is zoo/zoo.h.
 #pragma once
 #include <string>
 #include <vector>
@@ -7,7 +8,7 @@
 
 namespace mox::zoo {
 
-struct ModelMeta {
+struct MnistModelMeta {
   std::string name, description;
   Shape default_input_shape;  // without the batch dim, NCHW
 };
@@ -17,7 +18,7 @@ struct ModelMeta {
 // "softmax_regression": Flatten, Dense num_classes, input [1, 28, 28].
 // Returns the model built (parameters created); unknown names raise mox::Error listing the names.
 std::shared_ptr<nn::Sequential> get_model(const std::string& name, int64_t num_classes);
-ModelMeta get_model_meta(const std::string& name);
+MnistModelMeta get_mnist_model_meta(const std::string& name);
 std::vector<std::string> model_names();
 
 }  // namespace mox::zoo

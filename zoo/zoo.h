@@ -53,23 +53,32 @@ struct NetOptions {
   int64_t image_height = 0, image_width = 0;  // PREDICT: the input size; 0: the default
 };
 
-// The network get_model_fn built, callable on images.
+// The network get_model_fn built, callable on images. It checks the images' rank (and their
+// size when image_height / image_width were given), transposes NHWC images to NCHW, and
+// re-raises a shape error from inside the network (a fixed-size network given another size)
+// as a mox::ShapeError naming the model, the images' shape and the default size.
 struct ModelFunction {
   std::shared_ptr<Network> network;
   ModeKeys run_mode = ModeKeys::TRAIN;
   std::string data_format = "NCHW";
+  std::string name;
+  int64_t image_height = 0, image_width = 0;  // 0: any size the network takes
   NetOutput operator()(const Tensor& images) const;
 };
 
 // Builds the named network (train() or eval() by run_mode). Unknown names and keys listed but
 // not supported raise mox::Error listing the supported names.
 ModelFunction get_model_fn(const std::string& name, const NetOptions& options = {});
+// For a NetworkKeys name the registry's own table of the manual's facts gives the meta
+// (image size, labels offset, logits pattern, preprocessing); a registration adds its builder
+// and description. Unknown names raise mox::Error listing the NetworkKeys names.
 ModelMeta get_model_meta(const std::string& name);
 // Every NetworkKeys name in the manual's order, supported or not.
 std::vector<std::string> network_keys();
 std::vector<std::string> supported_network_keys();
 
-// How family files add their networks: a static ModelRegistration in each.
+// How family files add their networks: a static ModelRegistration in each. A name outside
+// NetworkKeys is listed after them with the registration's meta as given.
 using NetworkBuilder = std::function<std::shared_ptr<Network>(const NetOptions&)>;
 struct ModelRegistration {
   ModelRegistration(ModelMeta meta, NetworkBuilder build);
