@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "nn/checkpoint.h"
+#include "nn/run/data_parallel.h"
 #include "nn/summary_writer.h"
 
 namespace mox {
@@ -168,9 +169,12 @@ RunResult train(const RunArgs& a) {
   nn::LossScaler scaler = a.loss_scale;
   r.checkpoint = restore(a, opt.get(), &scaler);
   a.model->train();
-  BatchSource input = a.input_fn(ModeKeys::TRAIN, a.batch_size);
+  DataParallel* dp = a.data_parallel.get();
+  const bool chief = !dp || dp->chief();  // the rank that logs and writes log_dir
+  if (dp) dp->begin(*a.model);
+  BatchSource input = dp ? dp->input(a.input_fn, ModeKeys::TRAIN, a.batch_size) : a.input_fn(ModeKeys::TRAIN, a.batch_size);
   std::unique_ptr<nn::SummaryWriter> summary;
-  if (!a.log_dir.empty() && a.save_summary_steps > 0) summary = std::make_unique<nn::SummaryWriter>(a.log_dir);
+  if (chief && !a.log_dir.empty() && a.save_summary_steps > 0) summary = std::make_unique<nn::SummaryWriter>(a.log_dir);
   std::vector<std::shared_ptr<Hook>> hooks;
   auto start = Clock::now(), last_log = start, last_save = start;
   int64_t samples_since_log = 0, saved_at = opt->global_step();
@@ -183,7 +187,9 @@ RunResult train(const RunArgs& a) {
       for (auto& h : hooks) h->begin(a);
     }
     opt->zero_grad();
+    if (dp) dp->before_backward();
     backward_losses(spec, *a.model, scaler);
+    if (dp) dp->after_backward();
     // A step whose (unscaled) gradients hold inf or NaN is skipped: no update, no global step.
     bool stepped = scaler.update(scaler.unscale(opt->params()));
     if (stepped) opt->step();
@@ -191,13 +197,14 @@ RunResult train(const RunArgs& a) {
     r.samples += n;
     samples_since_log += n;
     std::map<std::string, double> values = values_of(spec);
+    if (dp) values = dp->average(values);
     if (scaler.enabled()) {
       values["loss_scale"] = scaler.scale();
       values["skipped_steps"] = double(scaler.skipped_steps());
     }
     if (a.log_every_n_steps > 0 && r.steps % a.log_every_n_steps == 0) {
       double dt = std::chrono::duration<double>(Clock::now() - last_log).count();
-      if (a.verbose) std::cout << log_line(r.steps, gstep, double(samples_since_log) / std::max(dt, 1e-9), values) << std::endl;
+      if (a.verbose && chief) std::cout << log_line(r.steps, gstep, double(samples_since_log) / std::max(dt, 1e-9), values) << std::endl;
       last_log = Clock::now();
       samples_since_log = 0;
     }
@@ -210,7 +217,7 @@ RunResult train(const RunArgs& a) {
     bool by_secs = a.save_model_secs > 0 &&
                    std::chrono::duration<double>(Clock::now() - last_save).count() >= a.save_model_secs;
     bool by_steps = a.save_model_secs <= 0 && a.save_model_steps > 0 && gstep % a.save_model_steps == 0;
-    if (!a.log_dir.empty() && stepped && (by_secs || by_steps)) {
+    if (chief && stepped && !a.log_dir.empty() && (by_secs || by_steps)) {
       r.checkpoint = save(a, opt.get(), scaler, gstep);
       saved_at = gstep;
       last_save = Clock::now();
@@ -225,7 +232,7 @@ RunResult train(const RunArgs& a) {
   }
   for (auto& h : hooks) h->end();
   r.global_step = opt->global_step();
-  if (!a.log_dir.empty() && saved_at != r.global_step) r.checkpoint = save(a, opt.get(), scaler, r.global_step);
+  if (chief && !a.log_dir.empty() && saved_at != r.global_step) r.checkpoint = save(a, opt.get(), scaler, r.global_step);
   r.loss_scale = scaler.scale();
   r.skipped_steps = scaler.skipped_steps();
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();

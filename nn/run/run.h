@@ -31,6 +31,7 @@ using data::BatchSource;
 using InputFn = std::function<BatchSource(ModeKeys mode, int64_t batch_size)>;
 
 class Hook;
+class DataParallel;  // nn/run/data_parallel.h
 
 // One loss and the parameters it trains: names starting with any of var_scopes (all
 // parameters when empty), as MoXing's per-loss var_scopes.
@@ -84,6 +85,9 @@ struct RunArgs {
   // the gradients, and skips the optimizer step when they are not finite; the log line and the
   // summaries gain loss_scale and skipped_steps, and checkpoints keep the scaler's state.
   nn::LossScaler loss_scale;
+  // TRAIN across the ranks of an mpirun job (nn/run/data_parallel.h); null: this process only.
+  // batch_size is then per rank; rank 0 alone logs and writes log_dir.
+  std::shared_ptr<DataParallel> data_parallel;
 };
 
 struct RunResult {
