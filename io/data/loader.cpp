@@ -137,7 +137,7 @@ struct Loader::State {
     std::vector<std::unique_ptr<formats::RecordWriter>> writers;
     auto emit = [&](Example&& ex) { take(std::move(ex), from_cache, reader, cache, chunk, writers); };
     try {
-      for (int64_t i; !stop && (i = next++) < int64_t(order.size());) {
+      for (int64_t i; !stop && !failed && (i = next++) < int64_t(order.size());) {
         try {
           int64_t bytes = s.read(order[size_t(i)], emit);
           if (!from_cache) {

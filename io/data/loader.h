@@ -34,7 +34,7 @@ struct LoaderOptions {
   bool decode = true;  // false: examples keep the file bytes (the manual's "bytes" reading)
   int channels = 0;    // decode to this many channels; 0: as stored
   int64_t image_height = 0, image_width = 0;  // nearest-neighbour resize when both > 0
-  std::string cache_dir;  // empty: no cache
+  std::string cache_dir{};  // empty: no cache
   bool remove_cache_on_finish = true;
   OnBadInput on_bad_input = OnBadInput::kRaise;
 };

@@ -2,27 +2,34 @@
 
 #include <zlib.h>
 
-#include <filesystem>
 #include <vector>
 
 #include "core/ops.h"
+#include "io/data/storage.h"
 
 namespace mox::data {
 namespace {
 
-std::vector<unsigned char> read_all(const std::string& path) {
-  MOX_CHECK_T(IOError, std::filesystem::exists(path), "read_idx", "file not found: ", path);
-  gzFile f = gzopen(path.c_str(), "rb");  // reads plain files too
-  MOX_CHECK_T(IOError, f != nullptr, "read_idx", "cannot open ", path);
+// The file's bytes, gunzipped when they start with the gzip magic.
+std::vector<unsigned char> read_all(const std::string& url) {
+  std::string raw = read_file(url);
+  if (raw.size() < 2 || uint8_t(raw[0]) != 0x1f || uint8_t(raw[1]) != 0x8b) return {raw.begin(), raw.end()};
+  z_stream z{};
+  MOX_CHECK_T(IOError, inflateInit2(&z, 16 + MAX_WBITS) == Z_OK, "read_idx", "zlib init failed for ", url);
+  z.next_in = reinterpret_cast<Bytef*>(raw.data());
+  z.avail_in = uInt(raw.size());
   std::vector<unsigned char> bytes;
   unsigned char buf[1 << 16];
-  int n;
-  while ((n = gzread(f, buf, sizeof buf)) > 0) bytes.insert(bytes.end(), buf, buf + n);
-  int err = 0;
-  const char* msg = gzerror(f, &err);
-  std::string why = msg ? msg : "";
-  gzclose(f);
-  MOX_CHECK_T(IOError, n == 0 && err == Z_OK, "read_idx", "corrupt compressed data in ", path, ": ", why);
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    z.next_out = buf;
+    z.avail_out = sizeof buf;
+    rc = inflate(&z, Z_NO_FLUSH);
+    bytes.insert(bytes.end(), buf, buf + (sizeof buf - z.avail_out));
+  }
+  std::string why = z.msg ? z.msg : (rc == Z_STREAM_END ? "" : "truncated stream");
+  inflateEnd(&z);
+  MOX_CHECK_T(IOError, rc == Z_STREAM_END, "read_idx", "corrupt compressed data in ", url, ": ", why);
   return bytes;
 }
 
@@ -54,10 +61,10 @@ Tensor read_idx(const std::string& path) {
 
 MnistSplit load_mnist(const std::string& dir, const std::string& split) {
   MOX_CHECK(split == "train" || split == "t10k", "load_mnist", "split must be train or t10k, got ", split);
-  std::string images = dir + "/" + split + "-images-idx3-ubyte.gz";
-  std::string labels = dir + "/" + split + "-labels-idx1-ubyte.gz";
+  std::string images = join(dir, split + "-images-idx3-ubyte.gz");
+  std::string labels = join(dir, split + "-labels-idx1-ubyte.gz");
   for (const std::string& f : {images, labels})
-    MOX_CHECK_T(IOError, std::filesystem::exists(f), "load_mnist", "dataset file not found: ", f,
+    MOX_CHECK_T(IOError, exists(f), "load_mnist", "dataset file not found: ", f,
                 " (install Debian's dataset-fashion-mnist or pass the directory holding it)");
   Tensor x = read_idx(images), y = read_idx(labels);
   MOX_CHECK_T(IOError, x.dim() == 3 && y.dim() == 1 && x.size(0) == y.size(0), "load_mnist",

@@ -1,5 +1,6 @@
 // Reader for the MNIST idx format (optionally gzip-compressed, as the `*-ubyte.gz` files that
-// MNIST and Fashion-MNIST ship), e.g. Debian's dataset-fashion-mnist package.
+// MNIST and Fashion-MNIST ship), e.g. Debian's dataset-fashion-mnist package, from a local path
+// or an s3:// URL (io/data/storage.h).
 #pragma once
 #include <string>
 
@@ -10,7 +11,7 @@ namespace mox::data {
 // Where Debian's dataset-fashion-mnist package installs its files.
 inline const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
-// Reads an idx file: u8 data with its dims (e.g. [60000, 28, 28] images, [60000] labels).
+// Reads an idx file (path or URL; gzip-compressed or not): u8 data with its dims (e.g. [60000, 28, 28] images, [60000] labels).
 // Throws mox::IOError naming the file when it is missing, truncated or not idx.
 Tensor read_idx(const std::string& path);
 

@@ -2,41 +2,26 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
-#include "core/error.h"
+#include "io/file/file.h"
 
 namespace mox::data {
-namespace fs = std::filesystem;
 
-std::string read_file(const std::string& url) {
-  std::ifstream in(url, std::ios::binary);
-  MOX_CHECK_T(IOError, in && !fs::is_directory(url), "read_file", "cannot open ", url,
-              fs::exists(url) ? "" : " (no such file)");
-  std::ostringstream os;
-  os << in.rdbuf();
-  MOX_CHECK_T(IOError, !in.bad(), "read_file", "read error in ", url);
-  return std::move(os).str();
-}
+std::string read_file(const std::string& url) { return file::read(url); }
 
 void write_file(const std::string& url, const std::string& bytes) {
-  fs::path p(url);
-  if (p.has_parent_path()) fs::create_directories(p.parent_path());
-  std::ofstream out(url, std::ios::binary | std::ios::trunc);
-  MOX_CHECK_T(IOError, bool(out), "write_file", "cannot create ", url);
-  out.write(bytes.data(), std::streamsize(bytes.size()));
-  out.close();
-  MOX_CHECK_T(IOError, bool(out), "write_file", "write error in ", url);
+  std::filesystem::path p(url);
+  if (!file::is_s3_url(url) && p.has_parent_path()) file::make_dirs(p.parent_path().string());
+  file::write(url, bytes);
 }
 
-bool exists(const std::string& url) { return fs::exists(url); }
-bool is_dir(const std::string& url) { return fs::is_directory(url); }
+bool exists(const std::string& url) { return file::exists(url); }
+bool is_dir(const std::string& url) { return file::is_directory(url); }
 
 std::vector<DirItem> list_dir(const std::string& dir) {
-  MOX_CHECK_T(IOError, fs::is_directory(dir), "list_dir", "not a directory: ", dir);
+  MOX_CHECK_T(IOError, file::is_directory(dir), "list_dir", "not a directory: ", dir);
   std::vector<DirItem> items;
-  for (const auto& e : fs::directory_iterator(dir)) items.push_back({e.path().filename().string(), e.is_directory()});
+  for (const file::DirEntry& e : file::scan_dir(dir)) items.push_back({e.name, e.is_dir});
   std::sort(items.begin(), items.end(), [](const DirItem& a, const DirItem& b) { return a.name < b.name; });
   return items;
 }

@@ -1,4 +1,4 @@
-// Whole-object access for the data layer: local paths and URLs alike (s3:// through mox::file).
+// Whole-object access for the data layer, through mox::file: local paths and s3:// URLs alike.
 // Datasets, record files and the idx reader go through these few calls only.
 #pragma once
 #include <string>
