@@ -60,7 +60,8 @@ std::string LossScaler::str() const {
 Tensor LossScaler::scale(const Tensor& loss) const {
   MOX_CHECK(loss.defined(), "LossScaler", "the loss is undefined");
   if (!enabled()) return loss;
-  return mul(loss.to(DType::f32), scale_);
+  bool low = loss.dtype() == DType::f16 || loss.dtype() == DType::bf16;
+  return mul(low ? loss.to(DType::f32) : loss, scale_);
 }
 
 bool LossScaler::unscale(const TensorList& params) const {

@@ -49,8 +49,8 @@ class LossScaler {
   const DynamicLossScaleOptions& options() const { return o_; }
   std::string str() const;  // "dynamic (scale 32768)", "static 1024", "off"
 
-  // The loss times the scale, in f32 whatever the loss dtype (an f16 loss times 2^15 would
-  // overflow). The loss itself when scaling is off.
+  // The loss times the scale, an f16 or bf16 loss widened to f32 first (an f16 loss times
+  // 2^15 would overflow). The loss itself when scaling is off.
   Tensor scale(const Tensor& loss) const;
   // Divides each parameter's gradient by the scale in place; true when all are finite. With
   // scaling off, returns true without looking.
