@@ -26,3 +26,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 echo "setup: all packages present"
+
+# The S3 tests' server: s3rver from the npm registry, at the versions that
+# tests/s3/node/package-lock.json pins (node_modules is not committed).
+S3_NODE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/s3/node"
+if [ ! -f "$S3_NODE_DIR/node_modules/s3rver/bin/s3rver.js" ]; then
+  echo "setup: installing s3rver (npm ci in tests/s3/node)"
+  (cd "$S3_NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "setup: s3rver present"

@@ -15,6 +15,7 @@
 #include "nn/run/flags.h"
 #include "nn/run/run.h"
 #include "nn/var_scope.h"
+#include "tools/mox_file.h"
 #include "zoo/models.h"
 
 using namespace mox;
@@ -26,7 +27,8 @@ const char* kUsage =
     "commands:\n"
     "  train     train a model (the main job: the MNIST CNN on Fashion-MNIST), then evaluate it\n"
     "  eval      evaluate the latest checkpoint in --train_url on the test set\n"
-    "  predict   write the test set's predicted labels to --output (CSV)\n\n"
+    "  predict   write the test set's predicted labels to --output (CSV)\n"
+    "  file      ls, cp, rm, cat, stat, mkdir on local paths and s3:// URLs\n\n"
     "`mox <command> --help` lists the flags.\n";
 
 void define_flags(flags::FlagSet& f) {
@@ -206,6 +208,7 @@ int main(int argc, char** argv) {
   std::string cmd = argv[1];
   try {
     flags::FlagSet& f = flags::global();
+    if (cmd == "file") return tools::file_main(std::vector<std::string>(argv + 2, argv + argc));
     define_flags(f);
     if (cmd != "train" && cmd != "eval" && cmd != "predict") {
       std::cerr << "mox: unknown command '" << cmd << "'\n" << kUsage;

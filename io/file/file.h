@@ -56,7 +56,7 @@ class File {
 
   bool readable() const;
   bool writable() const;
-  bool seekable() const;  // always true
+  bool seekable() const;  // false only for an S3 file opened with "w", which streams out
   bool isatty() const;    // always false
   bool closed() const;
   const std::string& name() const;
@@ -139,7 +139,7 @@ void copy(const std::string& src_url, const std::string& dst_url);
 struct CopyParallelOptions {
   int threads = 8;
   // Names relative to src_url to copy; empty: every file under it.
-  std::vector<std::string> file_list;
+  std::vector<std::string> file_list = {};
 };
 // Copies the directory tree src_url into dst_url with a pool of threads. Throws
 // MoxFileNameDuplicateException (before copying anything) when an S3 source holds both
@@ -150,19 +150,19 @@ void copy_parallel(const std::string& src_url, const std::string& dst_url,
 // ---- S3 settings (the manual's set_auth). Unset fields keep their current value; the
 // first S3 call reads the AWS environment variables first, so set_auth() wins over them.
 struct Auth {
-  std::optional<std::string> ak, sk;        // access key id, secret access key
-  std::optional<std::string> session_token;  // AWS_SESSION_TOKEN
-  std::optional<std::string> server;         // host name or address of the endpoint
-  std::optional<int> port;
-  std::optional<bool> is_secure;       // https (default true)
-  std::optional<bool> ssl_verify;      // verify the server's certificate (default true)
-  std::optional<bool> long_conn_mode;  // reuse connections (default true)
-  std::optional<bool> path_style;      // host/bucket/key instead of bucket.host/key
-  std::optional<double> retry;         // seconds to keep retrying a failing request (default 30)
-  std::optional<double> retry_wait;    // first backoff wait in seconds (default 0.2), doubled
-  std::optional<double> client_timeout;  // seconds without progress before a request fails
-  std::optional<int> list_max_keys;      // keys per ListObjectsV2 page (default 1000)
-  std::optional<std::string> region;     // signing region (default us-east-1)
+  std::optional<std::string> ak = {}, sk = {};        // access key id, secret access key
+  std::optional<std::string> session_token = {};  // AWS_SESSION_TOKEN
+  std::optional<std::string> server = {};         // host name or address of the endpoint
+  std::optional<int> port = {};
+  std::optional<bool> is_secure = {};       // https (default true)
+  std::optional<bool> ssl_verify = {};      // verify the server's certificate (default true)
+  std::optional<bool> long_conn_mode = {};  // reuse connections (default true)
+  std::optional<bool> path_style = {};      // host/bucket/key instead of bucket.host/key
+  std::optional<double> retry = {};         // seconds to keep retrying a failing request (default 30)
+  std::optional<double> retry_wait = {};    // first backoff wait in seconds (default 0.2), doubled
+  std::optional<double> client_timeout = {};  // seconds without progress before a request fails
+  std::optional<int> list_max_keys = {};      // keys per ListObjectsV2 page (default 1000)
+  std::optional<std::string> region = {};     // signing region (default us-east-1)
 };
 void set_auth(const Auth& auth);
 // Forgets set_auth() and the environment; the next S3 call reads the environment again.

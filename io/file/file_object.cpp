@@ -137,7 +137,9 @@ void File::close() {
 
 bool File::readable() const { return impl_ && impl_->how.reads(); }
 bool File::writable() const { return impl_ && impl_->how.writes(); }
-bool File::seekable() const { return true; }
+bool File::seekable() const {
+  return impl_ && !(is_s3_url(impl_->url) && impl_->how.base == 'w' && !impl_->how.plus);
+}
 bool File::isatty() const { return false; }
 bool File::closed() const { return !impl_ || impl_->is_closed; }
 const std::string& File::name() const { return impl_->url; }

@@ -148,7 +148,18 @@ HttpResponse Client::send(const Call& call, const std::function<void(const char*
     try {
       HttpResponse r = perform(request, options);
       if (r.status < 300) return r;
-      if (r.status < 500 && r.status != 429) throw_response(call, r);
+      if (r.status < 500 && r.status != 429) {
+        // A HEAD answer has no body, so no error code: ask again with a GET (which gives
+        // SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied ...) to report the cause.
+        if (call.method == "HEAD" && r.status != 404 && r.body.empty()) {
+          Call get = call;
+          get.method = "GET";
+          if (!get.key.empty()) get.headers.emplace_back("Range", "bytes=0-0");
+          else get.query = {{"list-type", "2"}, {"max-keys", "1"}};
+          send(get);
+        }
+        throw_response(call, r);
+      }
       failed = std::move(r);
     } catch (const TransportError& e) {
       // Bytes already delivered cannot be taken back: the caller resumes (get_object).
