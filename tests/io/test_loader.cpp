@@ -63,7 +63,7 @@ TEST_CASE("loader: JPEG files decode close to the original pixels") {
   CHECK(seen.size() == size_t(FashionImages::kCount));
 }
 
-TEST_CASE("loader: order, drop_remainder, one-hot labels and resizing") {
+TEST_CASE("loader: order and drop_remainder and one-hot labels and resizing") {
   const FashionImages& f = fashion_images();
   data::ImageClassificationRawMetadata meta(f.png);
   // Without shuffling, one reader returns the files in listing order.

@@ -11,7 +11,7 @@
 namespace mox::test {
 namespace fs = std::filesystem;
 
-TEST_CASE("raw dataset: metadata of a folder per label, with and without labels.txt") {
+TEST_CASE("raw dataset: metadata of a folder per label with and without labels.txt") {
   const FashionImages& f = fashion_images();
   std::string dir = f.copy_of(f.png, "meta");
   fs::remove(dir + "/labels.txt");
