@@ -38,31 +38,33 @@ RESNET = [
     (r"^fc\.", "logits."),
 ]
 
-# zoo/mobilenet.cpp: torchvision's features.0 is Conv, features.1 expanded_conv, features.I
-# expanded_conv_<I-1> (each with expand (absent in the first), depthwise, project: ConvBn's
-# conv.* + bn.*), features.18 Conv_1; the classifier is logits. Inside features.I, torchvision's
-# module path -> Mox's:
-_MNV2_CONV_BN = {"0.": "conv.", "1.": "bn."}  # Conv2dNormActivation (Conv, Conv_1)
-_MNV2_FIRST = {"conv.0.0.": "depthwise.conv.", "conv.0.1.": "depthwise.bn.",
-               "conv.1.": "project.conv.", "conv.2.": "project.bn."}
-_MNV2_EXPANDED = {"conv.0.0.": "expand.conv.", "conv.0.1.": "expand.bn.",
-                  "conv.1.0.": "depthwise.conv.", "conv.1.1.": "depthwise.bn.",
-                  "conv.2.": "project.conv.", "conv.3.": "project.bn."}
+# zoo/vgg.cpp: torchvision's features.K (conv, [batch norm,] ReLU per layer, a max pool closing
+# each stage) are conv<stage>_<i>.conv / .bn; classifier.0, .3 and .6 are fc6, fc7 and logits.
+def _vgg(cfg, batch_norm):
+    rules, k, stage, i = [], 0, 1, 1
+    for v in torchvision.models.vgg.cfgs[cfg]:
+        if v == "M":
+            k, stage, i = k + 1, stage + 1, 1
+            continue
+        rules.append((rf"^features\.{k}\.", f"conv{stage}_{i}.conv."))
+        if batch_norm:
+            rules.append((rf"^features\.{k + 1}\.", f"conv{stage}_{i}.bn."))
+        k, i = k + (3 if batch_norm else 2), i + 1
+    return rules + [(r"^classifier\.0\.", "fc6."), (r"^classifier\.3\.", "fc7."),
+                    (r"^classifier\.6\.", "logits.")]
 
 
-def _mobilenet_v2_layer(m):
-    i, path = int(m[1]), m[2]
-    if i in (0, 18):  # every width has 17 inverted residuals between the two plain convs
-        return ("Conv." if i == 0 else "Conv_1.") + _MNV2_CONV_BN[path]
-    if i == 1:
-        return "expanded_conv." + _MNV2_FIRST[path]
-    return f"expanded_conv_{i - 1}." + _MNV2_EXPANDED[path]
-
-
-MOBILENET_V2 = [
-    (r"^features\.(\d+)\.((?:conv\.)?\d+\.(?:\d+\.)?)", _mobilenet_v2_layer),
-    (r"^classifier\.1\.", "logits."),
+# zoo/inception_v1.cpp: the stages carry TF-slim's names (torchvision's inception3a is TF-slim's
+# Mixed_3b: the block letters start one later); inside a block torchvision's branch names stay.
+_GOOGLENET_STAGES = {"conv1": "Conv2d_1a_7x7", "conv2": "Conv2d_2b_1x1",
+                     "conv3": "Conv2d_2c_3x3", "fc": "logits"}
+GOOGLENET = [
+    (r"^(conv\d|fc)\.", lambda m: _GOOGLENET_STAGES[m[1]] + "."),
+    (r"^inception(\d)([a-e])\.", lambda m: f"Mixed_{m[1]}{chr(ord(m[2]) + 1)}."),
 ]
+
+# zoo/inception_v3.cpp keeps torchvision's names but for the classifier.
+INCEPTION_V3 = [(r"^fc\.", "logits.")]
 
 RENAMES = {
     "resnet18": RESNET,
@@ -72,31 +74,31 @@ RENAMES = {
     "resnet152": RESNET,
     "resnext50_32x4d": RESNET,
     "resnext101_32x8d": RESNET,
-    "mobilenet_v2": MOBILENET_V2,
-    "mobilenet_v2_140": MOBILENET_V2,
-    "mobilenet_v2_035": MOBILENET_V2,
+    "vgg11": _vgg("A", False),
+    "vgg16": _vgg("D", False),
+    "vgg19": _vgg("E", False),
+    "vgg11_bn": _vgg("A", True),
+    "vgg16_bn": _vgg("D", True),
+    "vgg19_bn": _vgg("E", True),
+    "googlenet": GOOGLENET,
+    "inception_v3": INCEPTION_V3,
 }
 
 # Constructor arguments beyond weights=None (e.g. inception_v3: aux_logits=False).
-KWARGS = {}
+KWARGS = {
+    # Mox's inception_v1 / inception_v3 have no auxiliary heads and take images as given.
+    "googlenet": {"aux_logits": False, "transform_input": False, "init_weights": True},
+    "inception_v3": {"aux_logits": False, "transform_input": False, "init_weights": True},
+}
 
 # The export's input: [2, 3, size, size]; 224 unless listed.
-INPUT_SIZE = {}
-
-
-# Names for torchvision models built with other constructor arguments: name -> (torchvision
-# model, arguments), as Mox's mobilenet_v2_140 and _035 are mobilenet_v2(width_mult=...).
-VARIANTS = {
-    "mobilenet_v2_140": ("mobilenet_v2", {"width_mult": 1.4}),
-    "mobilenet_v2_035": ("mobilenet_v2", {"width_mult": 0.35}),
-}
+INPUT_SIZE = {"inception_v3": 299}
 
 
 def build(name):
-    base, variant_kwargs = VARIANTS.get(name, (name, {}))
-    if not hasattr(torchvision.models, base):
-        sys.exit(f"torchvision_models.py: torchvision has no model '{base}'")
-    return getattr(torchvision.models, base)(weights=None, **KWARGS.get(name, {}), **variant_kwargs)
+    if not hasattr(torchvision.models, name):
+        sys.exit(f"torchvision_models.py: torchvision has no model '{name}'")
+    return getattr(torchvision.models, name)(weights=None, **KWARGS.get(name, {}))
 
 
 def mox_name(tv_name, rules):
