@@ -38,6 +38,32 @@ RESNET = [
     (r"^fc\.", "logits."),
 ]
 
+# zoo/mobilenet.cpp: torchvision's features.0 is Conv, features.1 expanded_conv, features.I
+# expanded_conv_<I-1> (each with expand (absent in the first), depthwise, project: ConvBn's
+# conv.* + bn.*), features.18 Conv_1; the classifier is logits. Inside features.I, torchvision's
+# module path -> Mox's:
+_MNV2_CONV_BN = {"0.": "conv.", "1.": "bn."}  # Conv2dNormActivation (Conv, Conv_1)
+_MNV2_FIRST = {"conv.0.0.": "depthwise.conv.", "conv.0.1.": "depthwise.bn.",
+               "conv.1.": "project.conv.", "conv.2.": "project.bn."}
+_MNV2_EXPANDED = {"conv.0.0.": "expand.conv.", "conv.0.1.": "expand.bn.",
+                  "conv.1.0.": "depthwise.conv.", "conv.1.1.": "depthwise.bn.",
+                  "conv.2.": "project.conv.", "conv.3.": "project.bn."}
+
+
+def _mobilenet_v2_layer(m):
+    i, path = int(m[1]), m[2]
+    if i in (0, 18):  # every width has 17 inverted residuals between the two plain convs
+        return ("Conv." if i == 0 else "Conv_1.") + _MNV2_CONV_BN[path]
+    if i == 1:
+        return "expanded_conv." + _MNV2_FIRST[path]
+    return f"expanded_conv_{i - 1}." + _MNV2_EXPANDED[path]
+
+
+MOBILENET_V2 = [
+    (r"^features\.(\d+)\.((?:conv\.)?\d+\.(?:\d+\.)?)", _mobilenet_v2_layer),
+    (r"^classifier\.1\.", "logits."),
+]
+
 # zoo/vgg.cpp: torchvision's features.K (conv, [batch norm,] ReLU per layer, a max pool closing
 # each stage) are conv<stage>_<i>.conv / .bn; classifier.0, .3 and .6 are fc6, fc7 and logits.
 def _vgg(cfg, batch_norm):
@@ -74,6 +100,9 @@ RENAMES = {
     "resnet152": RESNET,
     "resnext50_32x4d": RESNET,
     "resnext101_32x8d": RESNET,
+    "mobilenet_v2": MOBILENET_V2,
+    "mobilenet_v2_140": MOBILENET_V2,
+    "mobilenet_v2_035": MOBILENET_V2,
     "vgg11": _vgg("A", False),
     "vgg16": _vgg("D", False),
     "vgg19": _vgg("E", False),
@@ -95,10 +124,19 @@ KWARGS = {
 INPUT_SIZE = {"inception_v3": 299}
 
 
+# Names for torchvision models built with other constructor arguments: name -> (torchvision
+# model, arguments), as Mox's mobilenet_v2_140 and _035 are mobilenet_v2(width_mult=...).
+VARIANTS = {
+    "mobilenet_v2_140": ("mobilenet_v2", {"width_mult": 1.4}),
+    "mobilenet_v2_035": ("mobilenet_v2", {"width_mult": 0.35}),
+}
+
+
 def build(name):
-    if not hasattr(torchvision.models, name):
-        sys.exit(f"torchvision_models.py: torchvision has no model '{name}'")
-    return getattr(torchvision.models, name)(weights=None, **KWARGS.get(name, {}))
+    base, variant_kwargs = VARIANTS.get(name, (name, {}))
+    if not hasattr(torchvision.models, base):
+        sys.exit(f"torchvision_models.py: torchvision has no model '{base}'")
+    return getattr(torchvision.models, base)(weights=None, **KWARGS.get(name, {}), **variant_kwargs)
 
 
 def mox_name(tv_name, rules):
