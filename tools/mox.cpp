@@ -8,6 +8,8 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "core/allocator.h"
 #include "io/data/mnist.h"
@@ -17,6 +19,7 @@
 #include "nn/var_scope.h"
 #include "tools/mox_file.h"
 #include "zoo/models.h"
+#include "zoo/zoo.h"
 
 using namespace mox;
 
@@ -28,7 +31,8 @@ const char* kUsage =
     "  train     train a model (the main job: the MNIST CNN on Fashion-MNIST), then evaluate it\n"
     "  eval      evaluate the latest checkpoint in --train_url on the test set\n"
     "  predict   write the test set's predicted labels to --output (CSV)\n"
-    "  file      ls, cp, rm, cat, stat, mkdir on local paths and s3:// URLs\n\n"
+    "  file      ls, cp, rm, cat, stat, mkdir on local paths and s3:// URLs\n"
+    "  models    list the zoo's networks: parameters, default image size, supported\n\n"
     "`mox <command> --help` lists the flags.\n";
 
 void define_flags(flags::FlagSet& f) {
@@ -198,6 +202,48 @@ int predict(const flags::FlagSet& f) {
   return 0;
 }
 
+// `mox models`: every NetworkKeys name (or those in --names) with its parameter count for
+// --num_classes (each supported network is built to count), default image size and whether
+// Mox implements it.
+int list_models(const std::vector<std::string>& args) {
+  flags::FlagSet f;
+  f.define_integer("num_classes", 1000, "classes of the logits layer the parameter counts are for");
+  f.define_string("names", "", "comma-separated networks to list (default: every NetworkKeys name)");
+  f.define_bool("json", false, "print one JSON object instead of the table");
+  if (!f.parse(args)) {
+    std::cout << f.help("mox models");
+    return 0;
+  }
+  const int64_t classes = f.get_integer("num_classes");
+  MOX_CHECK(classes > 0, "flags", "--num_classes must be positive, got ", classes);
+  std::vector<std::string> names;
+  std::istringstream list(f.get_string("names"));
+  for (std::string n; std::getline(list, n, ',');) names.push_back(n);
+  if (names.empty()) names = zoo::network_keys();
+  nlohmann::json models = nlohmann::json::array();
+  for (const std::string& name : names) {
+    zoo::ModelMeta meta = zoo::get_model_meta(name);
+    nlohmann::json m = {{"name", name},
+                        {"parameters", nullptr},
+                        {"default_image_size", meta.default_image_size},
+                        {"default_labels_offset", meta.default_labels_offset},
+                        {"preprocessing", meta.preprocessing},
+                        {"supported", meta.supported}};
+    if (meta.supported) m["parameters"] = zoo::get_model_fn(name, {.num_classes = classes}).network->num_parameters();
+    models.push_back(m);
+  }
+  if (f.get_bool("json")) {
+    std::cout << nlohmann::json{{"num_classes", classes}, {"models", models}}.dump() << std::endl;
+    return 0;
+  }
+  std::printf("%-22s %12s %6s  %s\n", "name", "parameters", "size", "supported");
+  for (const nlohmann::json& m : models)
+    std::printf("%-22s %12s %6lld  %s\n", m["name"].get<std::string>().c_str(),
+                m["parameters"].is_null() ? "-" : std::to_string(m["parameters"].get<int64_t>()).c_str(),
+                (long long)m["default_image_size"].get<int64_t>(), m["supported"].get<bool>() ? "yes" : "no");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -208,6 +254,7 @@ int main(int argc, char** argv) {
   std::string cmd = argv[1];
   try {
     flags::FlagSet& f = flags::global();
+    if (cmd == "models") return list_models(std::vector<std::string>(argv + 2, argv + argc));
     if (cmd == "file") return tools::file_main(std::vector<std::string>(argv + 2, argv + argc));
     define_flags(f);
     if (cmd != "train" && cmd != "eval" && cmd != "predict") {

@@ -1,8 +1,11 @@
 // The NetworkKeys registry: the manual's names and metas, get_model_fn's options and errors,
 // NHWC input and run modes.
 #include <doctest/doctest.h>
+#include <sys/wait.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "tests/support/check.h"
 #include "zoo/zoo.h"
@@ -12,6 +15,17 @@ using test::mentions;
 using test::thrown;
 
 namespace {
+
+// `mox models ARGS` (stderr too) and its exit status.
+std::pair<int, std::string> mox_models(const std::string& args) {
+  FILE* p = popen((std::string(MOX_BIN_DIR) + "/mox models " + args + " 2>&1").c_str(), "r");
+  REQUIRE(p);
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
 
 bool supported(const std::string& name) {
   auto keys = zoo::supported_network_keys();
@@ -138,6 +152,35 @@ TEST_CASE("zoo wrong image rank and size give errors naming the model and the sh
     CHECK(lenet(randn({2, 1, 28, 28})).logits.sizes() == Shape{2, 10});
     mentions(thrown<ShapeError>([&] { lenet(randn({2, 1, 32, 32})); }), {"lenet", "[2, 1, 32, 32]", "28"});
   }
+}
+
+TEST_CASE("zoo mox models lists networks with parameter counts size and support") {
+  // Every supported network is built to count it: --names keeps this test to three.
+  auto [rc, out] = mox_models("--json --num_classes=10 --names=resnet_v1_20,nasnet_large,resnet_v1_18");
+  REQUIRE_MESSAGE(rc == 0, out);
+  auto j = nlohmann::json::parse(out);
+  CHECK(j["num_classes"] == 10);
+  REQUIRE(j["models"].size() == 3);
+  auto& cifar = j["models"][0];
+  CHECK(cifar["name"] == "resnet_v1_20");
+  CHECK(cifar["supported"] == true);
+  CHECK(cifar["default_image_size"] == 32);
+  CHECK(cifar["parameters"].get<int64_t>() ==
+        zoo::get_model_fn("resnet_v1_20", {.num_classes = 10}).network->num_parameters());
+  CHECK(j["models"][1]["supported"] == false);
+  CHECK(j["models"][1]["parameters"].is_null());
+  CHECK(j["models"][1]["default_image_size"] == 331);
+  CHECK(j["models"][2]["parameters"].get<int64_t>() == 11689512 - 1000 * 513 + 10 * 513);
+
+  auto [table_rc, table] = mox_models("--names=resnet_v1_20,pvanet");
+  CHECK(table_rc == 0);
+  mentions(table, {"resnet_v1_20", "334072", "32", "yes", "pvanet", "no"});
+  auto [bad_rc, bad] = mox_models("--names=resnet_v9");
+  CHECK(bad_rc == 1);
+  mentions(bad, {"resnet_v9", "NetworkKeys"});
+  auto [help_rc, help] = mox_models("--help");
+  CHECK(help_rc == 0);
+  mentions(help, {"--num_classes", "--json", "--names"});
 }
 
 }  // TEST_SUITE
