@@ -1,8 +1,10 @@
 // ImageClassificationRaw / MultilabelClassificationRaw metadata on real Fashion-MNIST images,
 // labels.txt in the manual's format, and the errors for folders that do not fit.
 #include <filesystem>
+#include <map>
 
 #include "io/data/image.h"
+#include "io/data/loader.h"
 #include "io/data/raw_metadata.h"
 #include "io/data/storage.h"
 #include "tests/io/fashion_fixture.h"
@@ -89,6 +91,16 @@ TEST_CASE("raw dataset: multilabel images with label files") {
     CHECK(s.labels[0] == index.at(names[size_t(l)]));
     CHECK((s.labels.size() == 2) == (l == 0 || l == 2 || l == 4 || l == 6 || l == 5 || l == 7 || l == 9));
   }
+  // The loader gives multi-hot label rows.
+  data::Loader loader(data::raw_source(m), {.batch_size = 29, .num_epochs = 1});
+  auto b = loader.next();
+  REQUIRE(b.has_value());
+  CHECK(b->labels.sizes() == Shape{29, m.num_classes()});
+  std::map<std::string, int64_t> count;
+  for (const data::LabeledFile& s : m.samples()) count[s.url] = int64_t(s.labels.size());
+  for (int64_t i = 0; i < 29; ++i) CHECK(sum(b->labels[i]).item() == double(count[b->names[size_t(i)]]));
+  CHECK_FALSE(loader.next().has_value());
+
   // labels.txt must name exactly the labels in use.
   std::string text;
   for (size_t k = 0; k < m.labels_to_names().size(); ++k) text += std::to_string(k) + ": " + m.labels_to_names()[k] + " ";
