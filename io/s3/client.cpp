@@ -119,7 +119,7 @@ HttpRequest Client::build(const Call& call) const {
 }
 
 void Client::throw_response(const Call& call, const HttpResponse& r) const {
-  std::string url = url_of(call.bucket, call.key);
+  std::string url = call.url(*this);
   std::string code = status_code_name(r.status), detail;
   pugi::xml_document doc = parse_xml(r.body);
   if (pugi::xml_node err = doc.child("Error")) {
@@ -165,14 +165,14 @@ HttpResponse Client::send(const Call& call, const std::function<void(const char*
       // Bytes already delivered cannot be taken back: the caller resumes (get_object).
       if (e.sunk > 0) throw;
       if (!e.retryable)
-        throw MoxFileException(url_of(call.bucket, call.key),
-                               scrub(call.op + " " + url_of(call.bucket, call.key) + ": " + e.what()));
+        throw MoxFileException(call.url(*this),
+                               scrub(call.op + " " + call.url(*this) + ": " + e.what()));
       failure = e.what();
     }
     if (backoff.wait()) continue;
     if (failed) throw_response(call, *failed);
-    throw MoxFileException(url_of(call.bucket, call.key),
-                           scrub(call.op + " " + url_of(call.bucket, call.key) + ": " + failure + " (gave up after " +
+    throw MoxFileException(call.url(*this),
+                           scrub(call.op + " " + call.url(*this) + ": " + failure + " (gave up after " +
                                  std::to_string(backoff.attempts()) + " attempts in " +
                                  std::to_string(int(config_.retry_seconds)) + " s)"));
   }
@@ -306,7 +306,7 @@ Listing Client::list(const std::string& bucket, const std::string& prefix, const
     int page = config_.list_max_keys;
     if (max_keys > 0) page = std::min(page, max_keys);
     Call call{"GET", bucket, "", {{"list-type", "2"}, {"max-keys", std::to_string(page)}, {"prefix", prefix}},
-              {}, {}, "list"};
+              {}, {}, "list", prefix};
     if (!delimiter.empty()) call.query.emplace_back("delimiter", delimiter);
     if (!token.empty()) call.query.emplace_back("continuation-token", token);
     HttpResponse r = send(call);

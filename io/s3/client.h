@@ -71,6 +71,8 @@ class Client {
     Headers headers;
     std::string_view body;
     std::string op;  // names the operation in errors ("get", "list", ...)
+    std::string listed = {};  // for a listing: the prefix, so that errors name the listed URL
+    std::string url(const Client& c) const { return c.url_of(bucket, key.empty() ? listed : key); }
   };
   HttpRequest build(const Call& call) const;
   // Sends with retries; a non-2xx answer throws (404 -> MoxFileNotExistsException).

@@ -57,6 +57,15 @@ int port_from_file(const std::string& file, Child& child, const std::string& wha
   return std::stoi(port);
 }
 
+std::string s3rver_path() {
+  std::string s3rver = kS3Dir + "/node/node_modules/s3rver/bin/s3rver.js";
+  if (!fs::exists(s3rver))
+    throw std::runtime_error("S3 test bed: " + s3rver + " is missing; run scripts/setup.sh (it runs npm ci in tests/s3/node)");
+  return s3rver;
+}
+
+std::string node_path() { return fs::exists("/usr/bin/node") ? "/usr/bin/node" : "/usr/local/bin/node"; }
+
 int free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -129,14 +138,11 @@ S3Fixture& S3Fixture::get() {
 }
 
 S3Fixture::S3Fixture() {
-  std::string s3rver = kS3Dir + "/node/node_modules/s3rver/bin/s3rver.js";
-  if (!fs::exists(s3rver))
-    throw std::runtime_error("S3 test bed: " + s3rver + " is missing; run scripts/setup.sh (it runs npm ci in tests/s3/node)");
+  std::string s3rver = s3rver_path();
   root = (fs::temp_directory_path() / ("mox_s3_" + std::to_string(getpid()))).string();
   fs::remove_all(root);
   fs::create_directories(root + "/data");
-  std::string node = "/usr/bin/node";
-  if (!fs::exists(node)) node = "/usr/local/bin/node";
+  std::string node = node_path();
   // s3rver and the proxy start side by side: s3rver gets a port that was free a moment ago.
   s3rver_port = free_port();
   // NODE_OPTIONS: s3rver's paginated listings need the legacy OpenSSL provider on Node 20.
@@ -155,6 +161,7 @@ S3Fixture::S3Fixture() {
 }
 
 S3Fixture::~S3Fixture() {
+  tls_.stop();
   fault_.stop();
   proxy_.stop();
   s3rver_.stop();
@@ -208,6 +215,23 @@ std::string S3Fixture::fault(const std::string& command) {
 void S3Fixture::stop_fault_proxy() {
   fault_.stop();
   use_proxy();
+}
+
+int S3Fixture::start_tls_server() {
+  std::string dir = root + "/tls";
+  fs::create_directories(dir + "/data");
+  Run cert = run_command("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " + dir +
+                         "/key.pem -out " + dir + "/cert.pem");
+  if (cert.status != 0) throw std::runtime_error("S3 test bed: openssl could not make a certificate: " + cert.output);
+  int port = free_port();
+  tls_ = Child({node_path(), s3rver_path(), "-d", dir + "/data", "-a", "127.0.0.1", "-p", std::to_string(port),
+                "--key", dir + "/key.pem", "--cert", dir + "/cert.pem", "--configure-bucket", kBucket},
+               {"NODE_OPTIONS=--openssl-legacy-provider"}, dir + "/s3rver.log");
+  wait_for([&] {
+    if (!tls_.running()) throw std::runtime_error("S3 test bed: TLS s3rver exited: " + read_text(dir + "/s3rver.log"));
+    return read_text(dir + "/s3rver.log").find("listening on") != std::string::npos ? "up" : "";
+  }, 20, "TLS s3rver");
+  return port;
 }
 
 std::vector<std::string> S3Fixture::mox_env() const {

@@ -49,6 +49,10 @@ class S3Fixture {
   std::string fault(const std::string& command);
   void stop_fault_proxy();
 
+  // Starts a second s3rver serving HTTPS with a fresh self-signed certificate (made with
+  // openssl); returns its port. mox::file settings are left alone.
+  int start_tls_server();
+
   // Runs /usr/bin/aws with args against s3rver directly; returns its exit status.
   int aws(const std::vector<std::string>& args, std::string* output = nullptr);
   // The environment (AWS_*) that points a Mox program at the signing proxy.
@@ -59,7 +63,7 @@ class S3Fixture {
 
  private:
   S3Fixture();
-  Child s3rver_, proxy_, fault_;
+  Child s3rver_, proxy_, fault_, tls_;
   int counter_ = 0;
 };
 

@@ -139,6 +139,19 @@ TEST_CASE("s3 file: a wrong secret key gives a clear 403 that never shows the ke
   CHECK(file::read(url) == "x");
 }
 
+TEST_CASE("s3 file: HTTPS certificates are verified unless ssl_verify is off") {
+  S3Fixture& s3 = S3Fixture::get();
+  int port = s3.start_tls_server();  // a self-signed certificate no CA vouches for
+  file::set_auth({.port = port, .is_secure = true});
+  std::string url = std::string("s3://") + S3Fixture::kBucket + "/tls.txt";
+  std::string msg = thrown<file::MoxFileException>([&] { file::write(url, "secret data"); });
+  mentions(msg, {url.c_str(), "certificate"});
+  file::set_auth({.ssl_verify = false});
+  file::write(url, "over https");
+  CHECK(file::read(url) == "over https");
+  s3.use_proxy();
+}
+
 }  // TEST_SUITE
 
 }  // namespace mox::test
