@@ -17,13 +17,14 @@ namespace {
 
 // Runs check_forward_backward at the smallest size name takes, then checks that one pixel less
 // and a grey image fail naming the model and the size rule.
-void check_at_min_size(const std::string& name, int64_t min,
+zoo::ModelFunction check_at_min_size(const std::string& name, int64_t min,
                        const std::vector<test::ExpectedEndPoint>& end_points) {
   auto model = check_forward_backward(name, {2, 3, min, min}, 7, end_points);
   std::string msg = thrown<ShapeError>([&] { model(randn({1, 3, min - 1, min + 10})); });
   mentions(msg, {name.c_str(), "H, W >= ", std::to_string(min).c_str()});
   msg = thrown<ShapeError>([&] { model(randn({1, 1, min, min})); });
   mentions(msg, {name.c_str(), "[N, 3, H, W]"});
+  return model;
 }
 
 }  // namespace
@@ -51,11 +52,18 @@ TEST_CASE("zoo inception_v4 forward and backward") {
                      {"Mixed_7d", {2, 1536, 1, 1}}, {"global_pool", {2, 1536}}});
 }
 
+// Keras's InceptionResNetV2 (TF-slim's layout) has 55,813,192 trainable parameters for 1000
+// classes with batch norm's beta only; Mox's batch norm adds a gamma per channel.
 TEST_CASE("zoo inception_resnet_v2 forward and backward") {
-  check_at_min_size("inception_resnet_v2", 75,
+  auto model = check_at_min_size("inception_resnet_v2", 75,
                     {{"Mixed_5b", {2, 320, 7, 7}}, {"Repeat", {2, 320, 7, 7}},
                      {"Mixed_6a", {2, 1088, 3, 3}}, {"Mixed_7a", {2, 2080, 1, 1}},
                      {"Conv2d_7b_1x1", {2, 1536, 1, 1}}, {"global_pool", {2, 1536}}});
+  int64_t gammas = 0;
+  for (auto& [name, p] : model.network->named_parameters())
+    if (name.size() > 10 && name.compare(name.size() - 10, 10, ".bn.weight") == 0) gammas += p.numel();
+  CHECK(gammas == 30272);  // Keras: 60,544 non-trainable moving statistics, two per channel
+  CHECK(model.network->num_parameters() - gammas + (1000 - 7) * (1536 + 1) == 55813192);
 }
 
 TEST_CASE("zoo inception_v1 and inception_v3 have torchvision's parameter counts") {
