@@ -14,6 +14,7 @@
 #include "core/allocator.h"
 #include "io/data/mnist.h"
 #include "nn/optim/lr_schedule.h"
+#include "nn/run/data_parallel.h"
 #include "nn/run/flags.h"
 #include "nn/run/run.h"
 #include "nn/var_scope.h"
@@ -50,6 +51,7 @@ void define_flags(flags::FlagSet& f) {
   f.define_integer("threads", 0, "CPU threads (0: all cores)");
   f.define_string("output", "", "predict: CSV file to write (default <train_url>/predictions.csv)");
   f.define_bool("json", false, "print one JSON object with the results last");
+  define_data_parallel_flags(f);
 }
 
 // Flags that parse but contradict each other or this machine.
@@ -88,12 +90,17 @@ std::unique_ptr<Job> prepare(const flags::FlagSet& f, ModeKeys mode) {
   std::string dir = f.get_string("data_url");
   if (mode == ModeKeys::TRAIN) job.train = data::load_mnist(dir, "train");
   job.test = data::load_mnist(dir, "t10k");
-  manual_seed(uint64_t(f.get_integer("seed")));
+  // Under mpirun (TRAIN): run() starts every rank from rank 0's weights; each rank keeps its own
+  // random stream (dropout) from seed + rank. --batch_size is per rank.
+  std::shared_ptr<DataParallel> dp = mode == ModeKeys::TRAIN ? data_parallel_from_flags(f) : nullptr;
+  const int64_t ranks = dp ? dp->size() : 1;
+  manual_seed(uint64_t(f.get_integer("seed")) + uint64_t(dp ? dp->rank() : 0));
   job.model = zoo::get_model(f.get_string("model"), 10);
   if (f.get_integer("num_gpus") == 1) job.model->to(Device::cuda(0));
   Device device = f.get_integer("num_gpus") == 1 ? Device::cuda(0) : Device::cpu();
 
   int64_t bs = f.get_integer("batch_size");
+  const int64_t global_bs = bs * ranks;  // samples per step over all ranks
   uint64_t seed = uint64_t(f.get_integer("seed"));
   int64_t epochs = f.get_integer("epochs");
   Job* j = &job;
@@ -129,9 +136,10 @@ std::unique_ptr<Job> prepare(const flags::FlagSet& f, ModeKeys mode) {
   if (f.get_float("weight_decay") > 0) opt_args["weight_decay"] = f.get_float("weight_decay");
   nn::LearningRate lr = nn::constant_lr(f.get_float("learning_rate"));
   if (!uses_constant_lr(f))
-    lr = nn::piecewise_lr(f.get_string("lr_strategy"), mode == ModeKeys::TRAIN ? job.train.images.size(0) : 1, bs);
+    lr = nn::piecewise_lr(f.get_string("lr_strategy"), mode == ModeKeys::TRAIN ? job.train.images.size(0) : 1, global_bs);
   a.optimizer_fn = nn::get_optimizer_fn(f.get_string("optimizer"), lr, opt_args);
   a.model = job.model;
+  a.data_parallel = dp;
   a.loss_scale = nn::LossScaler::from_flag(f.get_string("loss_scale"));
   a.run_mode = mode;
   a.batch_size = bs;
@@ -142,7 +150,7 @@ std::unique_ptr<Job> prepare(const flags::FlagSet& f, ModeKeys mode) {
   a.save_model_steps = f.get_integer("save_model_steps");
   int64_t max_steps = f.get_integer("max_number_of_steps");
   if (mode == ModeKeys::TRAIN && max_steps == 0)
-    max_steps = epochs * ((job.train.images.size(0) + bs - 1) / bs);
+    max_steps = epochs * ((job.train.images.size(0) + global_bs - 1) / global_bs);
   a.max_number_of_steps = mode == ModeKeys::TRAIN ? max_steps : 0;
   return owner;
 }
@@ -153,8 +161,13 @@ int train_or_eval(const flags::FlagSet& f, ModeKeys mode) {
   Job& job = *owner;
   int64_t bs = f.get_integer("batch_size");
   RunResult trained;
+  const std::shared_ptr<DataParallel>& dp = job.args.data_parallel;
+  const bool chief = !dp || dp->chief();  // rank 0 prints and evaluates
   if (mode == ModeKeys::TRAIN) {
-    std::cout << "train: " << f.get_string("model") << " on " << job.train.images.size(0) << " images from "
+    if (dp && chief)
+      std::cout << "train: data parallel over " << dp->size() << " ranks (" << dp->options().variable_update << ", "
+                << dp->comm().backend() << "), global batch " << bs * dp->size() << std::endl;
+    if (chief) std::cout << "train: " << f.get_string("model") << " on " << job.train.images.size(0) << " images from "
               << f.get_string("data_url") << ", " << f.get_integer("epochs") << " epochs of batch " << bs << ", "
               << f.get_string("optimizer") << " "
               << (uses_constant_lr(f) ? std::to_string(f.get_float("learning_rate")) : "lr " + f.get_string("lr_strategy"))
@@ -162,9 +175,10 @@ int train_or_eval(const flags::FlagSet& f, ModeKeys mode) {
               << " threads, " << f.get_string("dtype") << ", loss scale " << job.args.loss_scale.str()
               << ", log_dir " << job.args.log_dir << std::endl;
     trained = run(job.args);
-    std::cout << "train: " << trained.steps << " steps this run, global step " << trained.global_step << ", "
+    if (chief) std::cout << "train: " << trained.steps << " steps this run, global step " << trained.global_step << ", "
               << trained.seconds << " s, checkpoint " << trained.checkpoint << std::endl;
   }
+  if (!chief) return 0;
   RunArgs eval = job.args;
   eval.run_mode = ModeKeys::EVAL;
   eval.max_number_of_steps = 0;
@@ -173,7 +187,7 @@ int train_or_eval(const flags::FlagSet& f, ModeKeys mode) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << "test accuracy: " << acc << " on " << evaluated.samples << " images (" << seconds << " s in all)" << std::endl;
   if (f.get_bool("json")) {
-    double steps_per_epoch = std::ceil(double(job.train.images.defined() ? job.train.images.size(0) : 0) / double(bs));
+    double steps_per_epoch = std::ceil(double(job.train.images.defined() ? job.train.images.size(0) : 0) / double(bs * (dp ? dp->size() : 1)));
     std::cout << "{\"accuracy\": " << acc << ", \"loss\": " << evaluated.metrics["loss"]
               << ", \"epochs\": " << (steps_per_epoch > 0 ? double(trained.global_step) / steps_per_epoch : 0)
               << ", \"steps\": " << trained.global_step << ", \"train_seconds\": " << trained.seconds
@@ -270,6 +284,7 @@ int main(int argc, char** argv) {
     if (cmd == "predict") return predict(f);
     return train_or_eval(f, cmd == "train" ? ModeKeys::TRAIN : ModeKeys::EVAL);
   } catch (const Error& e) {
+    abort_job_on_error("mox " + cmd, e.what());  // under mpirun: stops the other ranks too
     std::cerr << "mox " << cmd << ": " << e.what() << std::endl;
     return 1;
   }
