@@ -1,5 +1,6 @@
 #include "dist/sync.h"
 
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 
@@ -36,6 +37,21 @@ std::vector<std::string> root_descriptions(Communicator& comm, const std::vector
   return out;
 }
 
+// Every rank's string, on every rank (padded to the longest).
+std::vector<std::string> allgather_strings(Communicator& comm, const std::string& mine) {
+  Tensor len = tensor({double(mine.size())}, opts(DType::i64));
+  int64_t longest = 0;
+  for (double l : comm.allgather(len).tolist()) longest = std::max(longest, int64_t(l));
+  std::vector<std::string> out(size_t(comm.size()));
+  if (longest == 0) return out;
+  Tensor bytes = zeros({longest}, opts(DType::u8));
+  std::memcpy(bytes.raw_data(), mine.data(), mine.size());
+  Tensor all = comm.allgather(bytes);
+  const char* p = static_cast<const char*>(all.raw_data());
+  for (size_t r = 0; r < out.size(); ++r) out[r] = std::string(p + r * size_t(longest), size_t(longest)).c_str();
+  return out;
+}
+
 }  // namespace
 
 void check_same_tensors(Communicator& comm, const NamedTensors& tensors, const std::string& what) {
@@ -50,16 +66,20 @@ void check_same_tensors(Communicator& comm, const NamedTensors& tensors, const s
     else if (mine[i] != root[i])
       diff = "rank " + std::to_string(comm.rank()) + " has " + mine[i] + " where rank 0 has " + root[i];
   }
-  Tensor flag = tensor({diff.empty() ? 0.0 : 1.0}, opts(DType::i32));
-  std::vector<double> flags = comm.allgather(flag).tolist();
-  std::string ranks;
-  for (size_t r = 0; r < flags.size(); ++r)
-    if (flags[r] != 0) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
+  if (!diff.empty())
+    diff += " (" + std::to_string(mine.size()) + " " + what + " there, " + std::to_string(root.size()) + " on rank 0)";
+  // Every rank gets every rank's finding, so each throws the same message (whichever rank
+  // aborts the job first, the detail is printed).
+  std::vector<std::string> diffs = allgather_strings(comm, diff);
+  std::string ranks, detail;
+  for (size_t r = 0; r < diffs.size(); ++r) {
+    if (diffs[r].empty()) continue;
+    ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
+    if (detail.empty()) detail = ": " + diffs[r];
+  }
   if (ranks.empty()) return;
   throw DistError("data-parallel start: the " + what + " of rank(s) " + ranks +
-                  " differ from rank 0's (every rank must build the same model)" +
-                  (diff.empty() ? std::string() : ": " + diff + " (" + std::to_string(mine.size()) + " " + what +
-                                                       " here, " + std::to_string(root.size()) + " on rank 0)"));
+                  " differ from rank 0's (every rank must build the same model)" + detail);
 }
 
 void broadcast_tensors(Communicator& comm, const NamedTensors& tensors, int root) {
