@@ -13,7 +13,7 @@
 namespace mox::dist {
 
 struct RingOptions {
-  int64_t chunk_bytes = 1 << 20;  // message size of the pipeline
+  int64_t chunk_bytes = 256 << 10;  // message size of the pipeline (bench_allreduce --chunk_kb)
   int window = 4;                 // receives in flight (and staging buffers)
   double timeout_s = 0;           // a silent neighbour's DistError; 0: MOX_DIST_TIMEOUT or 300 s
 };
