@@ -291,4 +291,12 @@ std::optional<ExampleBatch> Loader::next() {
   return assemble(picked, s.src, s.o);
 }
 
+Loader ImageClassificationRawDataset(const ImageClassificationRawMetadata& metadata, LoaderOptions options) {
+  return Loader(raw_source(metadata), std::move(options));
+}
+
+Loader MultilabelClassificationRawDataset(const MultilabelClassificationRawMetadata& metadata, LoaderOptions options) {
+  return Loader(raw_source(metadata), std::move(options));
+}
+
 }  // namespace mox::data

@@ -76,4 +76,9 @@ class Loader {
   std::shared_ptr<State> st_;
 };
 
+// The manual's dataset names (seed 001, 1.3.2.3 and 1.3.2.7): a loader over the metadata's files.
+Loader ImageClassificationRawDataset(const ImageClassificationRawMetadata& metadata, LoaderOptions options = {});
+Loader MultilabelClassificationRawDataset(const MultilabelClassificationRawMetadata& metadata,
+                                          LoaderOptions options = {});
+
 }  // namespace mox::data

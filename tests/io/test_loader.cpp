@@ -43,7 +43,8 @@ std::map<int64_t, int> read_and_check(data::Loader& loader, const FashionImages&
 
 TEST_CASE("loader: PNG files decode to the exact pixels and labels over several epochs") {
   const FashionImages& f = fashion_images();
-  data::Loader loader(png_source(f.png), {.batch_size = 64, .num_readers = 4, .num_epochs = 3});
+  data::Loader loader = data::ImageClassificationRawDataset(data::ImageClassificationRawMetadata(f.png),
+                                                            {.batch_size = 64, .num_readers = 4, .num_epochs = 3});
   std::vector<int64_t> sizes;
   auto seen = read_and_check(loader, f, 0.0, &sizes);
   CHECK(seen.size() == size_t(FashionImages::kCount));

@@ -92,7 +92,7 @@ TEST_CASE("raw dataset: multilabel images with label files") {
     CHECK((s.labels.size() == 2) == (l == 0 || l == 2 || l == 4 || l == 6 || l == 5 || l == 7 || l == 9));
   }
   // The loader gives multi-hot label rows.
-  data::Loader loader(data::raw_source(m), {.batch_size = 29, .num_epochs = 1});
+  data::Loader loader = data::MultilabelClassificationRawDataset(m, {.batch_size = 29, .num_epochs = 1});
   auto b = loader.next();
   REQUIRE(b.has_value());
   CHECK(b->labels.sizes() == Shape{29, m.num_classes()});
