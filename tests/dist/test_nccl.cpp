@@ -3,6 +3,7 @@
 // CUDA (no NCCL backend then).
 #include "tests/support/check.h"
 #ifdef MOX_WITH_NCCL
+#include "core/allocator.h"
 #include "dist/mpi_communicator.h"
 #include "dist/nccl_communicator.h"
 #endif
