@@ -22,7 +22,7 @@ struct Bucket {
   Tensor flat;
   std::vector<size_t> slots;
   size_t pending = 0;  // slots whose gradient has not arrived
-  bool launched = false, done = false;
+  bool done = false;  // reduced (set by the worker)
 };
 
 }  // namespace
@@ -56,10 +56,7 @@ struct GradientReducer::State {
 
   // With mu held: hands ready buckets to the worker, in order.
   void launch_ready() {
-    while (next_launch < buckets.size() && buckets[next_launch].pending == 0) {
-      buckets[next_launch].launched = true;
-      queue.push_back(next_launch++);
-    }
+    while (next_launch < buckets.size() && buckets[next_launch].pending == 0) queue.push_back(next_launch++);
     cv.notify_all();
   }
 
@@ -164,7 +161,7 @@ void GradientReducer::prepare(double weight) {
   for (Slot& s : st.slots) s.hits = 0;
   for (Bucket& b : st.buckets) {
     b.pending = b.slots.size();
-    b.launched = b.done = false;
+    b.done = false;
   }
   st.active = st.o.overlap;
 }
@@ -181,7 +178,7 @@ void GradientReducer::finish() {
     if (st.repack) {
       // Gradients changed after their bucket left: reduce everything again, from .grad.
       st.next_launch = 0;
-      for (Bucket& b : st.buckets) b.pending = b.slots.size(), b.launched = b.done = false;
+      for (Bucket& b : st.buckets) b.pending = b.slots.size(), b.done = false;
       for (Slot& s : st.slots) s.hits = 0;
     }
     for (Slot& s : st.slots)
