@@ -5,8 +5,10 @@
       state_dict under Mox's parameter names), OUT_DIR/io.safetensors ("input": a fixed random
       batch, "logits": the model's output on it in eval mode)
 
-No pretrained weights exist offline: the model is built with a fixed seed, and its batch-norm
-statistics and affine parameters are randomized too so that eval-mode batch norm is exercised.
+No pretrained weights exist offline: the model is built with a fixed seed, its batch-norm affine
+parameters are randomized, and its running statistics are those of a separate random calibration
+batch, so eval-mode batch norm is exercised on statistics that are not the input's own while the
+activations keep a realistic scale (untrained deep nets otherwise give logits of 1e12).
 Nothing this writes is committed; tests export into a temporary directory.
 """
 import json
@@ -168,14 +170,18 @@ def write_safetensors(path, tensors, metadata=None):
             f.write(raw)
 
 
-def randomize_batch_norm(model, gen):
-    for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            c = m.num_features
-            m.weight.data = torch.rand(c, generator=gen) * 0.5 + 0.75
-            m.bias.data = torch.randn(c, generator=gen) * 0.1
-            m.running_mean.data = torch.randn(c, generator=gen) * 0.1
-            m.running_var.data = torch.rand(c, generator=gen) * 0.5 + 0.75
+def randomize_batch_norm(model, gen, calibration):
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for m in bns:
+        c = m.num_features
+        m.weight.data = torch.rand(c, generator=gen) * 0.5 + 0.75
+        m.bias.data = torch.randn(c, generator=gen) * 0.1
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average: the statistics of the calibration batch
+    model.train()
+    with torch.no_grad():
+        model(calibration)
+    model.eval()
 
 
 def export(name, out_dir):
@@ -184,8 +190,8 @@ def export(name, out_dir):
     torch.manual_seed(0)
     model = build(name).eval()
     gen = torch.Generator().manual_seed(1)
-    randomize_batch_norm(model, gen)
     size = INPUT_SIZE.get(name, 224)
+    randomize_batch_norm(model, gen, torch.randn(4, 3, size, size, generator=gen))
     x = torch.randn(2, 3, size, size, generator=gen)
     with torch.no_grad():
         logits = model(x)

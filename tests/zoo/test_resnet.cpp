@@ -2,37 +2,16 @@
 // [N, num_classes] logits; parameter counts equal torchvision's; resnet_v1_50 with weights
 // exported from torchvision reproduces its logits (tests/ref/torchvision_models.py).
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
-#include <sstream>
 
-#include "nn/checkpoint.h"
-#include "tests/nn/event_reader.h"  // TempDir
 #include "tests/support/check.h"
+#include "tests/zoo/torchvision_ref.h"
 #include "zoo/zoo.h"
 
 using namespace mox;
 
 namespace {
-
-constexpr const char* kPython = "/usr/bin/python3";
-
-std::string script() { return std::string(MOX_TEST_DATA) + "/../ref/torchvision_models.py"; }
-
-// Output of a shell command; fails the test when it exits non-zero.
-std::string run_command(const std::string& cmd) {
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int rc = pclose(p);
-  REQUIRE_MESSAGE(rc == 0, cmd, " failed: ", out);
-  return out;
-}
 
 // Builds name for 5 classes, trains one step's worth of forward and backward on a [2, 3, size,
 // size] batch with weight decay, and checks shapes, end points and that every parameter got a
@@ -91,50 +70,23 @@ TEST_CASE("zoo CIFAR ResNets have the ResNet paper's parameter counts") {
 }
 
 TEST_CASE("zoo ResNet parameter counts equal torchvision's") {
-  if (access(kPython, X_OK) != 0) {
-    MESSAGE("skipped: /usr/bin/python3 is missing");
-    return;
-  }
-  const std::pair<const char*, const char*> pairs[] = {
-      {"resnet_v1_18", "resnet18"},         {"resnet_v1_50", "resnet50"},
-      {"resnet_v1_101", "resnet101"},       {"resnet_v1_152", "resnet152"},
+  if (!test::have_torchvision_python()) return;
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {"resnet_v1_18", "resnet18"},   {"resnet_v1_50", "resnet50"},
+      {"resnet_v1_101", "resnet101"}, {"resnet_v1_152", "resnet152"},
       {"resnext_b_50", "resnext50_32x4d"},
   };
-  std::string cmd = std::string(kPython) + " '" + script() + "' count";
-  for (auto& [mox_name, tv_name] : pairs) cmd += std::string(" ") + tv_name;
-  std::istringstream out(run_command(cmd));
-  for (auto& [mox_name, tv_name] : pairs) {
-    CAPTURE(mox_name);
-    std::string name;
-    int64_t tv_count = 0;
-    REQUIRE(static_cast<bool>(out >> name >> tv_count));
-    CHECK(name == tv_name);
-    CHECK(zoo::get_model_fn(mox_name).network->num_parameters() == tv_count);
+  std::vector<std::string> tv_names;
+  for (auto& p : pairs) tv_names.push_back(p.second);
+  const std::vector<int64_t> tv_counts = test::torchvision_counts(tv_names);
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    CAPTURE(pairs[i].first);
+    CHECK(zoo::get_model_fn(pairs[i].first).network->num_parameters() == tv_counts[i]);
   }
 }
 
 TEST_CASE("zoo resnet_v1_50 with torchvision's weights reproduces its logits") {
-  if (access(kPython, X_OK) != 0) {
-    MESSAGE("skipped: /usr/bin/python3 is missing");
-    return;
-  }
-  test::TempDir dir("zoo_resnet50");
-  run_command(std::string(kPython) + " '" + script() + "' export resnet50 '" + dir.str() + "' 2>&1");
-  auto model = zoo::get_model_fn("resnet_v1_50", {.run_mode = ModeKeys::EVAL});
-  CHECK_FALSE(model.network->is_training());
-  model.network->load_state_dict(nn::load_checkpoint(dir / "weights.safetensors").tensors);
-  auto io = nn::load_checkpoint(dir / "io.safetensors").tensors;
-  const Tensor& expected = io.at("logits");
-  Tensor logits = model(io.at("input")).logits;
-  REQUIRE(logits.sizes() == expected.sizes());
-  // 1e-4 relative to the logits' scale: f32 sums in another order over 50 layers.
-  const double scale = amax(abs(expected)).item();
-  const double worst = amax(abs(logits - expected)).item();
-  CAPTURE(scale);
-  CAPTURE(worst);
-  CHECK(scale > 0);
-  CHECK(worst <= 1e-4 * scale);
-  CHECK_ALLCLOSE(logits, expected, (test::Tolerance{1e-4, 1e-4 * scale}));
+  if (test::have_torchvision_python()) test::check_torchvision_parity("resnet_v1_50", "resnet50");
 }
 
 }  // TEST_SUITE

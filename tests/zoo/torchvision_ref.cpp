@@ -73,6 +73,7 @@ void check_torchvision_parity(const std::string& mox_name, const std::string& tv
   const double worst = amax(abs(logits - expected)).item();
   CAPTURE(scale);
   CAPTURE(worst);
+  MESSAGE(mox_name, ": worst |logit difference| ", worst, " at logit scale ", scale);
   CHECK(scale > 0);
   CHECK(worst <= rtol * scale);
 }
