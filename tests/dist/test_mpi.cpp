@@ -3,9 +3,7 @@
 // process at batch N*B), every collective on rank counts that do not divide the sizes, and
 // faults (a rank that throws, exits, is killed or hangs; ranks with different models) that
 // must end the job with an error naming the rank instead of a hang.
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <regex>
 #include <string>
@@ -19,22 +17,9 @@ namespace {
 
 const std::string kHelper = std::string(MOX_BIN_DIR) + "/mox_dist_helper";
 
-struct Output {
-  int status;  // exit status; 124 when `timeout` had to stop a hung job
-  std::string text;
-};
-
-// Runs `cmd` (stdout and stderr together) under a hard time limit, so a hang fails the test.
-Output shell(const std::string& cmd, int limit_s = 120) {
-  std::string full = "timeout -k 5 " + std::to_string(limit_s) + " " + cmd + " 2>&1";
-  FILE* p = popen(full.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+// Runs `cmd` under a hard time limit, so a hang fails the test (status 124).
+Run shell(const std::string& cmd, int limit_s = 120) {
+  return run_command("timeout -k 5 " + std::to_string(limit_s) + " " + cmd);
 }
 
 // mpirun as root, more ranks than cores, shared-memory transport; OMP threads kept to one per
@@ -52,8 +37,8 @@ std::string temp_file(const std::string& name) {
 
 std::map<std::string, Tensor> trained(const std::string& launcher, const std::string& args, const std::string& name) {
   std::string out = temp_file(name);
-  Output o = shell(launcher + " train --steps 12 --out " + out + " " + args);
-  INFO(o.text);
+  Run o = shell(launcher + " train --steps 12 --out " + out + " " + args);
+  INFO(o.output);
   REQUIRE(o.status == 0);
   return nn::load_checkpoint(out).tensors;
 }
@@ -96,60 +81,60 @@ TEST_CASE("mpirun -np 4 replicated_host over two nodes of two ranks matches one 
 TEST_CASE("collectives agree with closed-form results on 2 3 and 4 ranks") {
   for (int ranks : {2, 3, 4}) {
     INFO(ranks, " ranks");
-    Output o = shell(mpirun(ranks) + " collectives");
-    INFO(o.text);
+    Run o = shell(mpirun(ranks) + " collectives");
+    INFO(o.output);
     CHECK(o.status == 0);
     for (int r = 0; r < ranks; ++r)
-      CHECK(o.text.find("rank " + std::to_string(r) + " of " + std::to_string(ranks) + ": ") != std::string::npos);
-    CHECK(o.text.find("FAILED") == std::string::npos);
+      CHECK(o.output.find("rank " + std::to_string(r) + " of " + std::to_string(ranks) + ": ") != std::string::npos);
+    CHECK(o.output.find("FAILED") == std::string::npos);
   }
 }
 
 TEST_CASE("a rank that throws stops the job with an error naming it") {
-  Output o = shell(mpirun(2) + " train --fault throw --fault_rank 1 --fault_step 3", 60);
-  INFO(o.text);
+  Run o = shell(mpirun(2) + " train --fault throw --fault_rank 1 --fault_step 3", 60);
+  INFO(o.output);
   CHECK(o.status != 0);
   CHECK(o.status != 124);  // ended by itself, not by the time limit
-  mentions(o.text, {"rank 1 of 2 failed", "injected failure at step 3", "stopping every rank"});
+  mentions(o.output, {"rank 1 of 2 failed", "injected failure at step 3", "stopping every rank"});
 }
 
 TEST_CASE("a rank that exits or is killed mid-training stops the job") {
   for (const char* kind : {"exit", "kill"}) {
     INFO(kind);
-    Output o = shell(mpirun(3) + " train --fault " + kind + " --fault_rank 2 --fault_step 2", 60);
-    INFO(o.text);
+    Run o = shell(mpirun(3) + " train --fault " + kind + " --fault_rank 2 --fault_step 2", 60);
+    INFO(o.output);
     CHECK(o.status != 0);
     CHECK(o.status != 124);
     // mpirun's own report names the rank that died: "process rank 2" after a signal, the
     // process name "[[job,1],2]" after an exit.
-    CHECK(std::regex_search(o.text, std::regex(R"(process rank 2 |\[\[\d+,\d+\],2\])")));
+    CHECK(std::regex_search(o.output, std::regex(R"(process rank 2 |\[\[\d+,\d+\],2\])")));
   }
 }
 
 TEST_CASE("a rank that hangs is reported after MOX_DIST_TIMEOUT") {
   // The ring knows its neighbours: rank 0 names rank 1.
-  Output o = shell(mpirun(2, "MOX_DIST_TIMEOUT=3") +
+  Run o = shell(mpirun(2, "MOX_DIST_TIMEOUT=3") +
                        " train --variable_update replicated --fault hang --fault_rank 1 --fault_step 2",
                    60);
-  INFO(o.text);
+  INFO(o.output);
   CHECK(o.status != 0);
   CHECK(o.status != 124);
-  mentions(o.text, {"rank 0 of 2 failed", "for rank 1, which stopped answering", "MOX_DIST_TIMEOUT"});
+  mentions(o.output, {"rank 0 of 2 failed", "for rank 1, which stopped answering", "MOX_DIST_TIMEOUT"});
   // replicated_host's reduce on the node cannot tell which rank is missing, but still stops.
   o = shell(mpirun(2, "MOX_DIST_TIMEOUT=3") + " train --fault hang --fault_rank 1 --fault_step 2", 60);
   CHECK(o.status != 0);
   CHECK(o.status != 124);
-  mentions(o.text, {"rank 0 of 2 failed", "which stopped answering"});
+  mentions(o.output, {"rank 0 of 2 failed", "which stopped answering"});
 }
 
 TEST_CASE("ranks whose models differ are stopped at the start naming the parameter") {
-  Output o = shell(mpirun(2) + " train --mismatch --fault_rank 1", 60);
-  INFO(o.text);
+  Run o = shell(mpirun(2) + " train --mismatch --fault_rank 1", 60);
+  INFO(o.output);
   CHECK(o.status != 0);
   CHECK(o.status != 124);
-  mentions(o.text, {"rank 0 of 2 failed", "parameters of rank(s) 1 differ from rank 0's",
+  mentions(o.output, {"rank 0 of 2 failed", "parameters of rank(s) 1 differ from rank 0's",
                     "rank 1 has dense.weight f32 [24,36] where rank 0 has dense.weight f32 [16,36]"});
-  CHECK(o.text.find("trained") == std::string::npos);
+  CHECK(o.output.find("trained") == std::string::npos);
 }
 
 }  // TEST_SUITE

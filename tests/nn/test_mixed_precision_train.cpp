@@ -2,9 +2,7 @@
 // with dynamic loss scaling and in bf16 reaches the accuracy of the same f32 run (a reduced run:
 // 150 steps of 64 images, evaluated on the 10k test images), and bad --dtype / --loss_scale
 // values fail naming the flag.
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -14,20 +12,8 @@
 namespace mox::test {
 namespace {
 
-struct Output {
-  int status;
-  std::string text;  // stdout and stderr together
-};
-
-Output mox_train(const std::string& args) {
-  std::string cmd = std::string(MOX_BIN_DIR) + "/mox train " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string text;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) text.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+Run mox_train(const std::string& args) {
+  return run_command(std::string(MOX_BIN_DIR) + "/mox train " + args);
 }
 
 // The JSON object `mox train --json` prints last.
@@ -41,18 +27,18 @@ nlohmann::json last_json(const std::string& text) {
 
 TEST_CASE("mox train: bad --dtype and --loss_scale values fail naming the flag") {
   for (const char* bad : {"i32", "foo", "f64"}) {
-    Output o = mox_train(std::string("--dtype=") + bad);
+    Run o = mox_train(std::string("--dtype=") + bad);
     CHECK(o.status == 1);
-    mentions(o.text, {"--dtype", bad, "f32", "f16", "bf16"});
+    mentions(o.output, {"--dtype", bad, "f32", "f16", "bf16"});
   }
   for (const char* bad : {"abc", "0", "-2"}) {
-    Output o = mox_train(std::string("--loss_scale=") + bad);
+    Run o = mox_train(std::string("--loss_scale=") + bad);
     CHECK(o.status == 1);
-    mentions(o.text, {"--loss_scale", bad, "dynamic"});
+    mentions(o.output, {"--loss_scale", bad, "dynamic"});
   }
-  Output help = mox_train("--help");
+  Run help = mox_train("--help");
   CHECK(help.status == 0);
-  mentions(help.text, {"--dtype", "--loss_scale"});
+  mentions(help.output, {"--dtype", "--loss_scale"});
 }
 
 TEST_SUITE("slow") {
@@ -61,12 +47,12 @@ TEST_CASE("mox train: f16 with dynamic loss scaling and bf16 train the CNN to th
   fs::path dir = fs::temp_directory_path() / ("mox_amp_train_" + std::to_string(getpid()));
   auto train = [&](const std::string& dtype, const std::string& scale) {
     fs::remove_all(dir);
-    Output o = mox_train("--dtype=" + dtype + " --loss_scale=" + scale +
+    Run o = mox_train("--dtype=" + dtype + " --loss_scale=" + scale +
                          " --max_number_of_steps=150 --log_every_n_steps=50 --threads=2 --json --train_url=" +
                          dir.string());
-    INFO(o.text);
+    INFO(o.output);
     REQUIRE(o.status == 0);
-    nlohmann::json j = last_json(o.text);
+    nlohmann::json j = last_json(o.output);
     CHECK(j["dtype"] == dtype);
     CHECK(j["steps"] == 150);
     return j;

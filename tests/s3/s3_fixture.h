@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/check.h"
+
 namespace mox::test {
 
 // A child process, stopped (SIGTERM, then SIGKILL) when destroyed.
@@ -67,13 +69,6 @@ class S3Fixture {
   int counter_ = 0;
 };
 
-// A run of a command line through the shell: its exit status and output (stdout + stderr).
-struct Run {
-  int status;
-  std::string output;
-};
-Run run_command(const std::string& command);
-std::string shell_quote(const std::string& s);
 // n pseudo-random bytes (every byte value occurs) from seed.
 std::string random_bytes(size_t n, unsigned seed);
 

@@ -68,6 +68,16 @@ struct OpEntry {
 std::map<std::string, OpEntry>& op_registry();
 bool register_op(const char* name, bool differentiable, OpFn fn);
 
+// A command line run through the shell: its exit status (-1 when it did not exit normally) and
+// its output, stdout and stderr together.
+struct Run {
+  int status;
+  std::string output;
+};
+Run run_command(const std::string& command);
+// s in single quotes for the shell.
+std::string shell_quote(const std::string& s);
+
 }  // namespace mox::test
 
 // MOX_TEST_OP(name, differentiable) { ...body using `in` and `args`, returning TensorList... }

@@ -1,7 +1,6 @@
 // The manual's getting-started program (tools/examples/mnist_softmax.cpp) on Fashion-MNIST:
 // it reaches 83% test accuracy, and a second run finds the finished checkpoint, trains no
 // more and reports the same accuracy from EVAL.
-#include <cstdio>
 #include <filesystem>
 #include <regex>
 
@@ -11,14 +10,9 @@ namespace mox::test {
 namespace {
 
 std::string run_capture(const std::string& cmd) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
-  CHECK(pclose(p) == 0);
-  return text;
+  Run r = run_command(cmd);
+  CHECK(r.status == 0);
+  return r.output;
 }
 
 double accuracy_in(const std::string& text) {

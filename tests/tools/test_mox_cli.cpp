@@ -19,22 +19,7 @@ namespace {
 
 const std::string kMox = std::string(MOX_BIN_DIR) + "/mox";
 
-struct Output {
-  int status;
-  std::string text;  // stdout and stderr together
-};
-
-Output run_mox(const std::string& args) {
-  std::string cmd = kMox + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
-}
+Run run_mox(const std::string& args) { return run_command(kMox + " " + args); }
 
 std::string temp_dir(const std::string& name) {
   std::string d = (fs::temp_directory_path() / ("mox_cli_" + name)).string();
@@ -80,11 +65,11 @@ TEST_CASE("mox train: killed with SIGKILL mid-run, a restart resumes from the la
   std::string ckpt = latest_checkpoint(dir);
   CHECK(ckpt == dir + "/model.ckpt-30.safetensors");
 
-  Output again = run_mox("train " + kQuick + "--log_every_n_steps=1 --save_model_steps=10 --max_number_of_steps=45 "
+  Run again = run_mox("train " + kQuick + "--log_every_n_steps=1 --save_model_steps=10 --max_number_of_steps=45 "
                          "--train_url=" + dir);
   CHECK(again.status == 0);
-  CHECK_MESSAGE(again.text.find("step: 0(global step: 31)") != std::string::npos, again.text);
-  CHECK(again.text.find("global step 45") != std::string::npos);
+  CHECK_MESSAGE(again.output.find("step: 0(global step: 31)") != std::string::npos, again.output);
+  CHECK(again.output.find("global step 45") != std::string::npos);
   CHECK(latest_checkpoint(dir) == dir + "/model.ckpt-45.safetensors");
   fs::remove_all(dir);
 }
@@ -92,8 +77,8 @@ TEST_CASE("mox train: killed with SIGKILL mid-run, a restart resumes from the la
 TEST_CASE("mox predict writes one CSV row per test image") {
   std::string dir = temp_dir("predict");
   REQUIRE(run_mox("train " + kQuick + "--max_number_of_steps=20 --train_url=" + dir).status == 0);
-  Output p = run_mox("predict --model=softmax_regression --train_url=" + dir);
-  CHECK_MESSAGE(p.status == 0, p.text);
+  Run p = run_mox("predict --model=softmax_regression --train_url=" + dir);
+  CHECK_MESSAGE(p.status == 0, p.output);
   std::ifstream csv(dir + "/predictions.csv");
   std::string header, row;
   std::getline(csv, header);
@@ -105,33 +90,33 @@ TEST_CASE("mox predict writes one CSV row per test image") {
 }
 
 TEST_CASE("mox: clear errors for bad flags and a missing dataset") {
-  Output missing = run_mox("train --data_url=/nonexistent/fashion --train_url=" + temp_dir("missing"));
+  Run missing = run_mox("train --data_url=/nonexistent/fashion --train_url=" + temp_dir("missing"));
   CHECK(missing.status == 1);
-  CHECK_MESSAGE(missing.text.find("/nonexistent/fashion/train-images-idx3-ubyte.gz") != std::string::npos, missing.text);
+  CHECK_MESSAGE(missing.output.find("/nonexistent/fashion/train-images-idx3-ubyte.gz") != std::string::npos, missing.output);
 
-  Output gpus = run_mox("train --num_gpus=2");
+  Run gpus = run_mox("train --num_gpus=2");
   CHECK(gpus.status == 1);
-  CHECK_MESSAGE(gpus.text.find("--num_gpus=2") != std::string::npos, gpus.text);
+  CHECK_MESSAGE(gpus.output.find("--num_gpus=2") != std::string::npos, gpus.output);
 
-  Output unknown = run_mox("train --bogus=1");
+  Run unknown = run_mox("train --bogus=1");
   CHECK(unknown.status == 1);
-  CHECK(unknown.text.find("unknown flag --bogus") != std::string::npos);
+  CHECK(unknown.output.find("unknown flag --bogus") != std::string::npos);
 
-  Output bad_value = run_mox("train --batch_size=many");
+  Run bad_value = run_mox("train --batch_size=many");
   CHECK(bad_value.status == 1);
-  CHECK(bad_value.text.find("--batch_size expects integer") != std::string::npos);
+  CHECK(bad_value.output.find("--batch_size expects integer") != std::string::npos);
 
-  Output zero = run_mox("train --batch_size=0");
+  Run zero = run_mox("train --batch_size=0");
   CHECK(zero.status == 1);
-  CHECK(zero.text.find("--batch_size must be positive") != std::string::npos);
+  CHECK(zero.output.find("--batch_size must be positive") != std::string::npos);
 
-  Output optimizer = run_mox("train --optimizer=adamw");
+  Run optimizer = run_mox("train --optimizer=adamw");
   CHECK(optimizer.status == 1);
-  CHECK(optimizer.text.find("unsupported optimizer name 'adamw'") != std::string::npos);
+  CHECK(optimizer.output.find("unsupported optimizer name 'adamw'") != std::string::npos);
 
-  Output help = run_mox("train --help");
+  Run help = run_mox("train --help");
   CHECK(help.status == 0);
-  CHECK(help.text.find("--data_url") != std::string::npos);
+  CHECK(help.output.find("--data_url") != std::string::npos);
   CHECK(run_mox("").status == 2);
 }
 

@@ -1,10 +1,8 @@
 // The NetworkKeys registry: the manual's names and metas, get_model_fn's options and errors,
 // NHWC input and run modes.
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/check.h"
@@ -17,14 +15,8 @@ using test::thrown;
 namespace {
 
 // `mox models ARGS` (stderr too) and its exit status.
-std::pair<int, std::string> mox_models(const std::string& args) {
-  FILE* p = popen((std::string(MOX_BIN_DIR) + "/mox models " + args + " 2>&1").c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+test::Run mox_models(const std::string& args) {
+  return test::run_command(std::string(MOX_BIN_DIR) + "/mox models " + args);
 }
 
 bool supported(const std::string& name) {

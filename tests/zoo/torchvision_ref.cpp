@@ -3,7 +3,6 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <sstream>
 
 #include "nn/checkpoint.h"
@@ -17,20 +16,14 @@ namespace {
 constexpr const char* kPython = "/usr/bin/python3";
 
 std::string script_command(const std::string& args) {
-  return std::string(kPython) + " '" + MOX_TEST_DATA + "/../ref/torchvision_models.py' " + args +
-         " 2>&1";
+  return std::string(kPython) + " '" + MOX_TEST_DATA + "/../ref/torchvision_models.py' " + args;
 }
 
 // Output of a shell command; fails the test when it exits non-zero.
-std::string run_command(const std::string& cmd) {
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int rc = pclose(p);
-  REQUIRE_MESSAGE(rc == 0, cmd, " failed: ", out);
-  return out;
+std::string checked_output(const std::string& cmd) {
+  Run r = run_command(cmd);
+  REQUIRE_MESSAGE(r.status == 0, cmd, " failed: ", r.output);
+  return r.output;
 }
 
 }  // namespace
@@ -44,7 +37,7 @@ bool have_torchvision_python() {
 std::vector<int64_t> torchvision_counts(const std::vector<std::string>& names) {
   std::string args = "count";
   for (const std::string& n : names) args += " " + n;
-  std::istringstream out(run_command(script_command(args)));
+  std::istringstream out(checked_output(script_command(args)));
   std::vector<int64_t> counts;
   for (const std::string& n : names) {
     std::string name;
@@ -60,7 +53,7 @@ void check_torchvision_parity(const std::string& mox_name, const std::string& tv
                               double rtol) {
   CAPTURE(mox_name);
   TempDir dir("zoo_parity_" + mox_name);
-  run_command(script_command("export " + tv_name + " '" + dir.str() + "'"));
+  checked_output(script_command("export " + tv_name + " '" + dir.str() + "'"));
   auto model = zoo::get_model_fn(mox_name, {.run_mode = ModeKeys::EVAL});
   REQUIRE_FALSE(model.network->is_training());
   model.network->load_state_dict(nn::load_checkpoint(dir / "weights.safetensors").tensors);
