@@ -59,6 +59,13 @@ class Mixed : public nn::Module {
   std::string type_name() const override { return "Mixed"; }
 };
 
+inline nn::ModulePtr chain(std::vector<nn::ModulePtr> layers) {
+  return std::make_shared<Chain>(std::move(layers));
+}
+inline nn::ModulePtr mixed(std::vector<nn::ModulePtr> branches) {
+  return std::make_shared<Mixed>(std::move(branches));
+}
+
 // A block whose layers are registered flat under given names (torchvision's Inception v3
 // style: branch5x5_1, branch5x5_2, ...), with its forward written as a function of them.
 class Block : public nn::Module {

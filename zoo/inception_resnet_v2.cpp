@@ -14,12 +14,9 @@
 namespace mox::zoo {
 namespace {
 
-using inception::Chain;
-using inception::Mixed;
+using inception::chain;
+using inception::mixed;
 using nn::ModulePtr;
-
-ModulePtr chain(std::vector<ModulePtr> layers) { return std::make_shared<Chain>(std::move(layers)); }
-ModulePtr mixed(std::vector<ModulePtr> branches) { return std::make_shared<Mixed>(std::move(branches)); }
 
 // x + scale * up(branches(x)), then ReLU unless last.
 class Residual : public nn::Module {

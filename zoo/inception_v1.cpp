@@ -11,13 +11,12 @@
 namespace mox::zoo {
 namespace {
 
-using inception::Chain;
 using nn::ModulePtr;
 
 // A GoogLeNet block: 1x1 | 1x1 -> 3x3 | 1x1 -> 3x3 | 3x3 max pool -> 1x1, concatenated.
 ModulePtr block(const inception::Convs& conv, int64_t in, int64_t c1, int64_t c3_reduce,
                 int64_t c3, int64_t c5_reduce, int64_t c5, int64_t pool_proj) {
-  auto chain = [](std::vector<ModulePtr> layers) { return std::make_shared<Chain>(std::move(layers)); };
+  using inception::chain;
   return std::make_shared<inception::Mixed>(std::vector<std::pair<std::string, ModulePtr>>{
       {"branch1", conv(in, c1, 1)},
       {"branch2", chain({conv(in, c3_reduce, 1), conv(c3_reduce, c3, 3)})},

@@ -15,12 +15,9 @@
 namespace mox::zoo {
 namespace {
 
-using inception::Chain;
-using inception::Mixed;
+using inception::chain;
+using inception::mixed;
 using nn::ModulePtr;
-
-ModulePtr chain(std::vector<ModulePtr> layers) { return std::make_shared<Chain>(std::move(layers)); }
-ModulePtr mixed(std::vector<ModulePtr> branches) { return std::make_shared<Mixed>(std::move(branches)); }
 
 // 35x35x384: 96 | 64 -> 96 | 64 -> 96 -> 96 | avg pool -> 96.
 ModulePtr block_a(const inception::Convs& conv) {
@@ -55,7 +52,7 @@ ModulePtr reduction_b(const inception::Convs& conv) {
 
 // Two convs on the same input, concatenated: the 1x3 / 3x1 split of Inception-C.
 ModulePtr split_1x3_3x1(const inception::Convs& conv, int64_t in) {
-  return std::make_shared<Mixed>(std::vector<std::pair<std::string, ModulePtr>>{
+  return std::make_shared<inception::Mixed>(std::vector<std::pair<std::string, ModulePtr>>{
       {"1x3", conv.rect(in, 256, 1, 3)}, {"3x1", conv.rect(in, 256, 3, 1)}});
 }
 
