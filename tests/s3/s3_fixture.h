@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/check.h"
+#include "tests/support/command.h"
 
 namespace mox::test {
 

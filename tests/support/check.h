@@ -12,6 +12,7 @@
 
 #include "core/autograd/node.h"
 #include "core/ops.h"
+#include "tests/support/command.h"
 
 namespace mox::test {
 
@@ -67,16 +68,6 @@ struct OpEntry {
 };
 std::map<std::string, OpEntry>& op_registry();
 bool register_op(const char* name, bool differentiable, OpFn fn);
-
-// A command line run through the shell: its exit status (-1 when it did not exit normally) and
-// its output, stdout and stderr together.
-struct Run {
-  int status;
-  std::string output;
-};
-Run run_command(const std::string& command);
-// s in single quotes for the shell.
-std::string shell_quote(const std::string& s);
 
 }  // namespace mox::test
 
