@@ -19,7 +19,7 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sigproxy import forward  # noqa: E402
+from sigproxy import forward, serve  # noqa: E402
 
 lock = threading.Lock()
 state = {"503": 0, "reset": 0, "cut": None}
@@ -94,13 +94,7 @@ def main():
     args = ap.parse_args()
     host, port = args.upstream.rsplit(":", 1)
     Handler.upstream = (host, int(port))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
-    if args.port_file:
-        with open(args.port_file + ".tmp", "w") as f:
-            f.write(str(server.server_address[1]))
-        os.rename(args.port_file + ".tmp", args.port_file)
-    server.serve_forever()
+    serve(Handler, args.port, args.port_file)
 
 
 if __name__ == "__main__":

@@ -155,6 +155,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
 
 
+def serve(handler, port, port_file):
+    """Serves handler on 127.0.0.1:port, writing the port taken to port_file (atomically) if given."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    if port_file:
+        with open(port_file + ".tmp", "w") as f:
+            f.write(str(server.server_address[1]))
+        os.rename(port_file + ".tmp", port_file)
+    server.serve_forever()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vectors", help="check botocore's signer against this vector file and exit")
@@ -170,13 +181,7 @@ def main():
     host, port = args.upstream.rsplit(":", 1)
     Handler.upstream = (host, int(port))
     Handler.access_key, Handler.secret_key, Handler.region = args.access_key, args.secret_key, args.region
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
-    if args.port_file:
-        with open(args.port_file + ".tmp", "w") as f:
-            f.write(str(server.server_address[1]))
-        os.rename(args.port_file + ".tmp", args.port_file)
-    server.serve_forever()
+    serve(Handler, args.port, args.port_file)
 
 
 if __name__ == "__main__":
