@@ -1,174 +1,331 @@
-// bench_conv: Mox conv2d (core/ops/conv.cpp over kernels/cpu/conv.cpp and the GEMM), forward
-// and forward+backward, against PyTorch's conv2d (Debian's python3-torch, same threads, same
-// shapes, timed by an embedded script in the same run) on layers of the seed CNN and of a
-// ResNet-style network, including a depthwise one. Reports milliseconds and the ratio
-// PyTorch time / Mox time (> 1: Mox faster).
+// bench_conv: Mox conv2d (core/ops/conv.cpp over kernels/cpu/conv.cpp and the GEMM) on every
+// distinct convolution of ResNet-50 (or the seed CNN's layers), three passes timed apart —
+// forward, backward-data (dx), backward-weight (dw) — against two peers in the same run:
+// oneDNN in this process (bench/onednn_conv.h: the primitives alone, in their preferred
+// layouts) and PyTorch (Debian's python3-torch, an embedded script). Reports ms, GFLOP/s,
+// Mox/peer speed ratios, Mox's fraction of the machine's FMA peak (bench/fma_peak.h), and
+// checks Mox's results against oneDNN's (a relative difference above 1e-3 fails the run).
 #include <algorithm>
+#include <cmath>
 #include <iostream>
+#include <map>
 
 #include "bench/common.h"
+#include "bench/conv_layers.h"
+#include "bench/fma_peak.h"
+#include "bench/onednn_conv.h"
 #include "core/ops.h"
 
 using namespace mox;
+using bench::ConvLayer;
+using bench::ConvPass;
 using bench::json;
 
 namespace {
 
-struct Layer {
-  std::string name;
-  int64_t n, c, h, w, out_c, k, stride, pad, groups;
-  bool need_dx;  // false for a first layer: its input is data, no gradient wanted
-  int64_t oh() const { return (h + 2 * pad - k) / stride + 1; }
-  int64_t ow() const { return (w + 2 * pad - k) / stride + 1; }
-  double fwd_flop() const {
-    return 2.0 * double(n * out_c * oh() * ow()) * double(c / groups * k * k);
-  }
-  json to_json() const {
-    return {{"name", name}, {"n", n}, {"c", c}, {"h", h}, {"w", w}, {"out_c", out_c}, {"k", k},
-            {"stride", stride}, {"pad", pad}, {"groups", groups}, {"need_dx", need_dx}};
-  }
-};
+constexpr double kTolerance = 1e-3;  // relative to the largest reference magnitude
 
-const std::vector<Layer> kLayers = {
-    {"seed_conv1", 64, 1, 28, 28, 32, 3, 1, 0, 1, false},
-    {"seed_conv2", 64, 32, 26, 26, 64, 3, 1, 0, 1, true},
-    {"resnet_3x3", 8, 64, 56, 56, 64, 3, 1, 1, 1, true},
-    {"depthwise_3x3", 8, 32, 56, 56, 32, 3, 1, 1, 32, true},
-};
-
-// The PyTorch side: the same layers, forward under no_grad, then forward+backward with
-// gradients reset to None before each step (as Mox's zero_grad does).
+// Each pass alone, with gradients reset before each run. PyTorch's own backward entry point
+// computes dx or dw only, as its autograd would for an input or a weight alone.
 const char* kTorchBody = R"PY(
 import torch.nn.functional as F
-dt = getattr(torch, {"f32": "float32", "f64": "float64"}[ARGS["dtype"]])
 RESULT["mkldnn_enabled"] = torch.backends.mkldnn.enabled
 for L in ARGS["layers"]:
-    x = torch.randn(L["n"], L["c"], L["h"], L["w"], dtype=dt)
-    w = torch.randn(L["out_c"], L["c"] // L["groups"], L["k"], L["k"], dtype=dt) * 0.1
-    b = torch.randn(L["out_c"], dtype=dt)
-    conv = lambda: F.conv2d(x, w, b, L["stride"], L["pad"], 1, L["groups"])
+    x = torch.randn(L["n"], L["c"], L["h"], L["w"])
+    w = torch.randn(L["out_c"], L["c"] // L["groups"], L["k"], L["k"]) * 0.1
+    st, pad, g = [L["stride"]] * 2, [L["pad"]] * 2, L["groups"]
     with torch.no_grad():
-        fwd = median_seconds(conv)
-        gy = torch.randn_like(conv())
-    x.requires_grad_(L["need_dx"])
-    w.requires_grad_(True)
-    b.requires_grad_(True)
-    def step():
-        x.grad = None
-        w.grad = None
-        b.grad = None
-        conv().backward(gy)
-    RESULT[L["name"]] = {"fwd_ms": fwd * 1e3, "fwdbwd_ms": median_seconds(step) * 1e3}
+        fwd = lambda: F.conv2d(x, w, None, st, pad, 1, g)
+        r = {"fwd_ms": median_seconds(fwd) * 1e3}
+        gy = torch.randn_like(fwd())
+        def bwd(mask):
+            return lambda: torch.ops.aten.convolution_backward(gy, x, w, None, st, pad, [1, 1], False,
+                                                               [0, 0], g, mask)
+        if L["need_dx"]:
+            r["bwd_data_ms"] = median_seconds(bwd([True, False, False])) * 1e3
+        r["bwd_weight_ms"] = median_seconds(bwd([False, True, False])) * 1e3
+    RESULT[L["name"]] = r
 )PY";
 
-json time_mox(const Layer& L, DType dt, const bench::Options& o) {
-  Tensor x = randn({L.n, L.c, L.h, L.w}, opts(dt));
-  Tensor w = mul(randn({L.out_c, L.c / L.groups, L.k, L.k}, opts(dt)), 0.1);
-  Tensor b = randn({L.out_c}, opts(dt));
+// Mox's figures for one layer: ms per pass (NaN when not run) and the results, kept for the
+// check against oneDNN.
+struct MoxRun {
+  double ms[3] = {NAN, NAN, NAN};
+  Tensor out[3];
+};
+
+MoxRun time_mox(const ConvLayer& L, const Tensor& x, const Tensor& w, const Tensor& gy, const bench::Options& o) {
   Conv2dOptions co;
-  co.stride[0] = co.stride[1] = L.stride;
-  co.padding[0] = co.padding[1] = L.pad;
-  co.groups = L.groups;
-  double fwd;
-  Tensor gy;
+  co.stride[0] = co.stride[1] = L.shape.stride;
+  co.padding[0] = co.padding[1] = L.shape.pad;
+  co.groups = L.shape.groups;
+  MoxRun r;
   {
     NoGradGuard no_grad;
-    fwd = bench::median_seconds([&] { conv2d(x, w, b, co); }, o.warmup, o.reps);
-    gy = randn(conv2d(x, w, b, co).sizes(), opts(dt));
+    r.ms[0] = 1e3 * bench::median_seconds([&] { conv2d(x, w, {}, co); }, o.warmup, o.reps);
+    r.out[0] = conv2d(x, w, {}, co);
   }
-  x.requires_grad_(L.need_dx);
-  w.requires_grad_(true);
-  b.requires_grad_(true);
-  double fwdbwd = bench::median_seconds(
-      [&] {
-        x.zero_grad();
-        w.zero_grad();
-        b.zero_grad();
-        conv2d(x, w, b, co).backward(gy);
-      },
-      o.warmup, o.reps);
-  return {{"fwd_ms", fwd * 1e3}, {"fwdbwd_ms", fwdbwd * 1e3}, {"fwd_gflops", L.fwd_flop() / fwd * 1e-9}};
+  // A backward pass alone: the graph of one conv2d whose input (or weight) alone requires grad
+  // is recorded once and run again and again (retain_graph), so only the gradient is timed.
+  auto time_backward = [&](int pass, bool input) {
+    Tensor xi = x.detach(), wi = w.detach();
+    Tensor& leaf = input ? xi : wi;
+    leaf.requires_grad_(true);
+    Tensor y = conv2d(xi, wi, {}, co);
+    auto step = [&] {
+      leaf.zero_grad();
+      y.backward(gy, true);
+    };
+    r.ms[pass] = 1e3 * bench::median_seconds(step, o.warmup, o.reps);
+    r.out[pass] = leaf.grad();
+  };
+  if (L.need_dx) time_backward(int(ConvPass::backward_data), true);
+  time_backward(int(ConvPass::backward_weights), false);
+  return r;
+}
+
+double rel_max_diff(const Tensor& mox, const std::vector<float>& ref) {
+  const float* m = mox.data_ptr<float>();
+  double diff = 0, scale = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    diff = std::max(diff, double(std::fabs(m[i] - ref[i])));
+    scale = std::max(scale, double(std::fabs(ref[i])));
+  }
+  return diff / std::max(scale, 1e-30);
+}
+
+// oneDNN's ms per pass on the same data, and the relative difference of Mox's results to its.
+void time_onednn(const ConvLayer& L, const Tensor& x, const Tensor& w, const Tensor& gy, const MoxRun& mox,
+                 bool winograd, const bench::Options& o, json& passes) {
+  bench::OnednnConv dn(L.shape, x.data_ptr<float>(), w.data_ptr<float>(), gy.data_ptr<float>(), winograd);
+  for (ConvPass p : bench::kConvPasses) {
+    if (std::isnan(mox.ms[int(p)])) continue;
+    json& r = passes[bench::pass_name(p)];
+    r["onednn_ms"] = 1e3 * bench::median_seconds([&] { dn.run(p); }, o.warmup, o.reps);
+    r["onednn_impl"] = dn.impl(p);
+    std::vector<float> ref(size_t(mox.out[int(p)].numel()));
+    dn.result(p, ref.data());
+    r["max_rel_diff"] = rel_max_diff(mox.out[int(p)], ref);
+  }
+}
+
+double geomean(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += std::log(x);
+  return v.empty() ? NAN : std::exp(s / double(v.size()));
+}
+
+std::string opt_fmt(const json& r, const char* key, int precision = 2) {
+  return r.contains(key) && r[key].is_number() ? bench::fmt(r[key].get<double>(), precision) : "-";
+}
+
+// Fills GFLOP/s, ratios and peak fraction of one pass's figures.
+void derive(json& r, double flop, std::optional<double> peak) {
+  auto gflops = [&](const char* ms) { return flop / (r[ms].get<double>() * 1e-3) * 1e-9; };
+  r["mox_gflops"] = gflops("mox_ms");
+  if (peak) r["mox_peak_fraction"] = r["mox_gflops"].get<double>() / *peak;
+  for (std::string peer : {"onednn", "torch"})
+    if (r.contains(peer + "_ms")) {
+      r[peer + "_gflops"] = gflops((peer + "_ms").c_str());
+      r["ratio_" + peer] = bench::speed_ratio(r["mox_gflops"].get<double>(), r[peer + "_gflops"].get<double>());
+    }
+}
+
+// Total ms of each pass over the layers where Mox and the peer both ran, plain and weighted by
+// the number of convolutions of that shape in the network.
+json totals(const std::vector<ConvLayer>& layers, const json& results) {
+  json t;
+  for (ConvPass p : bench::kConvPasses) {
+    const char* pn = bench::pass_name(p);
+    for (std::string peer : {"onednn", "torch"}) {
+      double m = 0, q = 0, mw = 0, qw = 0;
+      int used = 0;
+      for (size_t i = 0; i < layers.size(); ++i) {
+        const json& passes = results[i]["passes"];
+        if (!passes.contains(pn) || !passes[pn].contains(peer + "_ms")) continue;
+        double a = passes[pn]["mox_ms"], b = passes[pn][peer + "_ms"];
+        m += a, q += b, mw += a * layers[i].count, qw += b * layers[i].count, ++used;
+      }
+      if (used == 0) continue;
+      t[pn][peer] = {{"layers", used},           {"mox_ms", m},   {"peer_ms", q},
+                     {"ratio", q / m},           {"mox_ms_weighted", mw}, {"peer_ms_weighted", qw},
+                     {"ratio_weighted", qw / mw}};
+    }
+  }
+  return t;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"bench_conv: Mox conv2d forward and forward+backward vs PyTorch, ms and ratio"};
+  CLI::App app{
+      "bench_conv: Mox conv2d forward, backward-data and backward-weight on ResNet-50's convolutions vs "
+      "oneDNN and PyTorch: ms, GFLOP/s, ratio, fraction of the FMA peak, and a check against oneDNN"};
   bench::Options o;
   bench::add_common_options(app, o, true);
   std::vector<std::string> names;
-  for (const Layer& L : kLayers) names.push_back(L.name);
-  std::vector<std::string> selected = names;
+  for (const ConvLayer& L : bench::conv_layers()) names.push_back(L.name);
+  std::vector<std::string> selected, peers = {"onednn", "torch"};
+  std::string set = "resnet50";
   int64_t batch = 0;
-  std::string dtype = "f32";
-  app.add_option("--layers", selected, "layers to run")->delimiter(',')->check(CLI::IsMember(names))->capture_default_str();
-  app.add_option("--batch", batch, "batch size for every layer (default: each layer's own)")->check(CLI::PositiveNumber);
-  app.add_option("--dtype", dtype, "element type")->check(CLI::IsMember({"f32", "f64"}))->capture_default_str();
+  bool winograd = false;
+  app.add_option("--layers", selected, "layers to run, from any set (default: every layer of --set)")
+      ->delimiter(',')
+      ->check(CLI::IsMember(names));
+  app.add_option("--set", set, "layer set: resnet50 (batch 32), seed (the seed CNN and a depthwise layer), all")
+      ->check(CLI::IsMember({"resnet50", "seed", "all"}))
+      ->capture_default_str();
+  app.add_option("--batch", batch, "batch size for every layer (default: each set's own)")->check(CLI::PositiveNumber);
+  app.add_option("--peers", peers, "peers to run: onednn, torch")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"onednn", "torch"}))
+      ->capture_default_str();
+  app.add_flag("--onednn-winograd", winograd,
+               "let oneDNN use Winograd where it judges it faster (algorithm::convolution_auto)");
   CLI11_PARSE(app, argc, argv);
+  auto has_peer = [&](const std::string& p) {
+    return !o.no_peer && std::find(peers.begin(), peers.end(), p) != peers.end();
+  };
 
   try {
     bench::apply_threads(o);
-    const DType dt = dtype == "f32" ? DType::f32 : DType::f64;
-    std::vector<Layer> layers;
-    for (const Layer& L : kLayers)
-      if (std::find(selected.begin(), selected.end(), L.name) != selected.end()) {
-        layers.push_back(L);
-        if (batch > 0) layers.back().n = batch;
-      }
+    std::vector<ConvLayer> layers;
+    for (const ConvLayer& L : bench::conv_layers()) {
+      bool pick = selected.empty() ? set == "all" || L.set == set
+                                   : std::find(selected.begin(), selected.end(), L.name) != selected.end();
+      if (!pick) continue;
+      layers.push_back(L);
+      if (batch > 0) layers.back().shape.n = batch;
+    }
     json layer_json = json::array();
-    for (const Layer& L : layers) layer_json.push_back(L.to_json());
+    for (const ConvLayer& L : layers) layer_json.push_back(L.to_json());
 
-    json cond = bench::conditions(
-        "bench_conv", o,
-        {{"dtype", dtype},
-         {"layout", "NCHW, bias, dilation 1"},
-         {"fwdbwd", "zero grads, forward, backward (dx only where need_dx)"},
-         {"peer", o.no_peer ? "none" : "PyTorch F.conv2d via " + o.python + ", run after Mox"},
-         {"layers", layer_json}});
+    std::optional<double> peak1 = bench::fma_peak_gflops(1), peak = bench::fma_peak_gflops(o.threads);
+    json extra = {
+        {"dtype", "f32"},
+        {"layout", "NCHW, no bias, dilation 1"},
+        {"mox_timing", "fwd: conv2d under NoGradGuard; bwd_data / bwd_weight: backward(dy, retain_graph) of a "
+                       "recorded conv2d whose input / weight alone requires grad"},
+        {"bwd_data", "skipped for layers reading data (need_dx false: conv1, seed_conv1)"},
+        {"fma_peak", "AVX-512 FMA loop, 16 accumulators per thread, GFLOP/s (2 flops per lane)"},
+        {"fma_peak_1thread", peak1 ? json(std::round(*peak1 * 10) / 10) : json(nullptr)},
+        {"fma_peak_threads", peak ? json(std::round(*peak * 10) / 10) : json(nullptr)},
+        {"check", "Mox's y, dx, dw vs oneDNN's on the same data: max |mox - onednn| / max |onednn|, tolerance 1e-3"},
+        {"layers", layer_json}};
+    if (has_peer("onednn")) {
+      bench::OnednnInfo info = bench::onednn_info();
+      extra["onednn"] = "libdnnl " + info.version + ", " + info.runtime + " runtime, ISA " + info.isa;
+      extra["onednn_timing"] =
+          std::string("the primitive's own time (execute + stream wait), ") +
+          (winograd ? "convolution_auto" : "convolution_direct") +
+          ", layouts of oneDNN's choosing (format_tag::any), inputs reordered into them once outside the timing";
+      for (const char* v : {"ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"})
+        if (const char* s = std::getenv(v)) extra["onednn_env"] = std::string(v) + "=" + s;
+    }
+    extra["torch"] = has_peer("torch") ? "F.conv2d under no_grad; aten.convolution_backward with output_mask for dx "
+                                         "or dw; via " + o.python + ", run after Mox and oneDNN"
+                                       : "not run";
+    json cond = bench::conditions("bench_conv", o, extra);
     bench::print_conditions(cond);
 
     json results = json::array();
-    for (const Layer& L : layers) results.push_back(json{{"layer", L.name}, {"mox", time_mox(L, dt, o)}});
+    for (const ConvLayer& L : layers) {
+      const bench::ConvShape& s = L.shape;
+      Tensor x = randn({s.n, s.c, s.h, s.w});
+      Tensor w = mul(randn({s.out_c, s.c / s.groups, s.k, s.k}), 0.1);
+      Tensor gy = randn({s.n, s.out_c, s.oh(), s.ow()});
+      MoxRun mox = time_mox(L, x, w, gy, o);
+      json passes;
+      for (ConvPass p : bench::kConvPasses)
+        if (!std::isnan(mox.ms[int(p)])) passes[bench::pass_name(p)]["mox_ms"] = mox.ms[int(p)];
+      if (has_peer("onednn")) time_onednn(L, x, w, gy, mox, winograd, o, passes);
+      results.push_back({{"layer", L.name}, {"passes", passes}});
+    }
 
-    std::optional<json> peer;
-    if (!o.no_peer) {
-      peer = bench::run_torch_peer(kTorchBody, {{"dtype", dtype}, {"layers", layer_json}}, o);
-      if (!peer) cond["peer_error"] = "the PyTorch peer failed (message on stderr); no ratio";
-      if (peer) {
-        cond["torch_version"] = (*peer)["torch_version"];
-        cond["torch_threads"] = (*peer)["torch_threads"];
-        cond["torch_mkldnn"] = (*peer)["mkldnn_enabled"];
-        std::cout << "  torch           " << (*peer)["torch_version"].get<std::string>() << ", "
-                  << (*peer)["torch_threads"] << " threads\n";
+    if (has_peer("torch")) {
+      std::optional<json> torch = bench::run_torch_peer(kTorchBody, {{"layers", layer_json}}, o);
+      if (!torch) cond["torch_error"] = "the PyTorch peer failed (message on stderr); no ratio";
+      for (size_t i = 0; torch && i < layers.size(); ++i) {
+        const json& t = (*torch)[layers[i].name];
+        for (auto it = results[i]["passes"].begin(); it != results[i]["passes"].end(); ++it)
+          if (t.contains(it.key() + "_ms")) (*it)["torch_ms"] = t[it.key() + "_ms"];
+      }
+      if (torch) {
+        cond["torch_version"] = (*torch)["torch_version"];
+        cond["torch_threads"] = (*torch)["torch_threads"];
+        std::cout << "  torch            " << (*torch)["torch_version"].get<std::string>() << ", "
+                  << (*torch)["torch_threads"] << " threads, mkldnn " << (*torch)["mkldnn_enabled"] << "\n";
       }
     }
 
-    std::vector<int> w = {14, 26, 10, 10, 7, 12, 12, 7, 9};
-    bench::print_row({"layer", "shape", "mox fwd", "torch fwd", "ratio", "mox fwd+bwd", "torch f+b",
-                      "ratio", "fwd GF/s"},
-                     w);
+    std::cout << "\nFMA peak: " << (peak1 ? bench::fmt(*peak1, 1) : "-") << " GFLOP/s on 1 thread, "
+              << (peak ? bench::fmt(*peak, 1) : "-") << " on " << o.threads << "\n\n";
+    std::vector<int> wd = {16, 26, 10, 9, 7, 6, 9, 7, 8, 9, 7, 9, 9};
+    bench::print_row({"layer", "shape", "pass", "mox ms", "GF/s", "%peak", "dnnl ms", "GF/s", "mox/dnnl",
+                      "torch ms", "GF/s", "mox/torch", "diff"},
+                     wd);
+    std::vector<std::string> failed;
+    std::vector<double> r3_dnnl, r3_torch;
+    std::map<std::string, int> impls;
     for (size_t i = 0; i < layers.size(); ++i) {
-      const Layer& L = layers[i];
-      json& r = results[i];
-      std::optional<double> t_fwd, t_fb;
-      if (peer && peer->contains(L.name)) {
-        r["torch"] = (*peer)[L.name];
-        t_fwd = r["torch"]["fwd_ms"].get<double>();
-        t_fb = r["torch"]["fwdbwd_ms"].get<double>();
+      const ConvLayer& L = layers[i];
+      bool first = true;
+      for (ConvPass p : bench::kConvPasses) {
+        const std::string pn = bench::pass_name(p);
+        if (!results[i]["passes"].contains(pn)) continue;
+        json& r = results[i]["passes"][pn];
+        derive(r, L.flop(), peak);
+        bool bad = r.contains("max_rel_diff") && !(r["max_rel_diff"].get<double>() <= kTolerance);
+        if (bad) failed.push_back(L.name + " " + pn);
+        if (r.contains("onednn_impl")) ++impls[r["onednn_impl"].get<std::string>()];
+        if (p == ConvPass::forward && L.shape.k == 3 && L.shape.groups == 1) {
+          if (r.contains("ratio_onednn")) r3_dnnl.push_back(r["ratio_onednn"]);
+          if (r.contains("ratio_torch")) r3_torch.push_back(r["ratio_torch"]);
+        }
+        std::string pct = r.contains("mox_peak_fraction") ? bench::fmt(100 * r["mox_peak_fraction"].get<double>(), 0) + "%" : "-";
+        bench::print_row({first ? L.name : "", first ? L.shape_str() : "", pn, opt_fmt(r, "mox_ms"),
+                          opt_fmt(r, "mox_gflops", 1), pct, opt_fmt(r, "onednn_ms"), opt_fmt(r, "onednn_gflops", 1),
+                          bench::ratio_str(r.value("ratio_onednn", json())), opt_fmt(r, "torch_ms"),
+                          opt_fmt(r, "torch_gflops", 1), bench::ratio_str(r.value("ratio_torch", json())),
+                          r.contains("max_rel_diff") ? bench::sci(r["max_rel_diff"]) + (bad ? " BAD" : "") : "-"},
+                         wd);
+        first = false;
       }
-      // Speeds as inverse times, so the ratio is peer time / Mox time.
-      double m_fwd = r["mox"]["fwd_ms"], m_fb = r["mox"]["fwdbwd_ms"];
-      r["ratio_fwd"] = bench::speed_ratio(1 / m_fwd, t_fwd ? std::optional<double>(1 / *t_fwd) : std::nullopt);
-      r["ratio_fwdbwd"] = bench::speed_ratio(1 / m_fb, t_fb ? std::optional<double>(1 / *t_fb) : std::nullopt);
-      std::string shape = std::to_string(L.n) + "x" + std::to_string(L.c) + "x" + std::to_string(L.h) + "x" +
-                          std::to_string(L.w) + "->" + std::to_string(L.out_c) + (L.groups > 1 ? " dw" : "");
-      bench::print_row({L.name, shape, bench::fmt(m_fwd) + "ms", t_fwd ? bench::fmt(*t_fwd) + "ms" : "-",
-                        bench::ratio_str(r["ratio_fwd"]), bench::fmt(m_fb) + "ms",
-                        t_fb ? bench::fmt(*t_fb) + "ms" : "-", bench::ratio_str(r["ratio_fwdbwd"]),
-                        bench::fmt(r["mox"]["fwd_gflops"].get<double>(), 1)},
-                       w);
     }
-    if (o.json) bench::print_json({{"conditions", cond}, {"results", results}});
+
+    json summary = {{"totals", totals(layers, results)}};
+    if (!r3_dnnl.empty()) summary["geomean_3x3_fwd_ratio_onednn"] = geomean(r3_dnnl);
+    if (!r3_torch.empty()) summary["geomean_3x3_fwd_ratio_torch"] = geomean(r3_torch);
+    summary["onednn_impls"] = impls;
+    bool amx = false;
+    for (auto& [name, n] : impls) amx = amx || name.find("amx") != std::string::npos;
+    if (!impls.empty()) summary["onednn_used_amx"] = amx;
+    std::cout << "\n3x3 forward, geometric mean of Mox/oneDNN over " << r3_dnnl.size()
+              << " layers: " << (r3_dnnl.empty() ? "-" : bench::fmt(geomean(r3_dnnl)) + "x")
+              << " (target >= 0.70x); Mox/PyTorch over " << r3_torch.size()
+              << ": " << (r3_torch.empty() ? "-" : bench::fmt(geomean(r3_torch)) + "x") << "\n";
+    for (ConvPass p : bench::kConvPasses) {
+      const json& tp = summary["totals"];
+      if (!tp.contains(bench::pass_name(p))) continue;
+      for (auto& [peer, t] : tp[bench::pass_name(p)].items())
+        std::cout << "total " << bench::pass_name(p) << " vs " << peer << " over " << t["layers"] << " layers: Mox "
+                  << bench::fmt(t["mox_ms"]) << " ms, " << peer << " " << bench::fmt(t["peer_ms"]) << " ms ("
+                  << bench::fmt(t["ratio"]) << "x); weighted by count: " << bench::fmt(t["ratio_weighted"]) << "x\n";
+    }
+    if (!impls.empty()) {
+      std::cout << "oneDNN implementations:";
+      for (auto& [name, n] : impls) std::cout << " " << name << " (" << n << ")";
+      std::cout << (amx ? "; AMX used" : "; no AMX") << "\n";
+    }
+    summary["check_tolerance"] = kTolerance;
+    summary["check_failed"] = failed;
+    if (o.json) bench::print_json({{"conditions", cond}, {"results", results}, {"summary", summary}});
+    if (!failed.empty()) {
+      std::cerr << "bench_conv: Mox differs from oneDNN by more than " << kTolerance << " (relative) on:";
+      for (const std::string& f : failed) std::cerr << " " << f << ";";
+      std::cerr << "\n";
+      return 1;
+    }
   } catch (const std::exception& e) {
     std::cerr << "bench_conv: " << e.what() << "\n";
     return 1;
