@@ -155,6 +155,71 @@ json totals(const std::vector<ConvLayer>& layers, const json& results) {
   return t;
 }
 
+// Derives each pass's speeds and ratios, prints the table, and returns the summary: the 3x3
+// forward geometric means, totals, oneDNN's implementations and the passes that failed the check.
+json report(const std::vector<ConvLayer>& layers, json& results, std::optional<double> peak) {
+  std::vector<int> wd = {16, 26, 10, 9, 7, 6, 9, 7, 8, 9, 7, 9, 9};
+  bench::print_row({"layer", "shape", "pass", "mox ms", "GF/s", "%peak", "dnnl ms", "GF/s", "mox/dnnl",
+                    "torch ms", "GF/s", "mox/torch", "diff"},
+                   wd);
+  json failed = json::array();
+  std::vector<double> r3_dnnl, r3_torch;
+  std::map<std::string, int> impls;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const ConvLayer& L = layers[i];
+    bool first = true;
+    for (ConvPass p : bench::kConvPasses) {
+      const std::string pn = bench::pass_name(p);
+      if (!results[i]["passes"].contains(pn)) continue;
+      json& r = results[i]["passes"][pn];
+      derive(r, L.flop(), peak);
+      bool bad = r.contains("max_rel_diff") && !(r["max_rel_diff"].get<double>() <= kTolerance);
+      if (bad) failed.push_back(L.name + " " + pn);
+      if (r.contains("onednn_impl")) ++impls[r["onednn_impl"].get<std::string>()];
+      if (p == ConvPass::forward && L.shape.k == 3 && L.shape.groups == 1) {
+        if (r.contains("ratio_onednn")) r3_dnnl.push_back(r["ratio_onednn"]);
+        if (r.contains("ratio_torch")) r3_torch.push_back(r["ratio_torch"]);
+      }
+      std::string pct = r.contains("mox_peak_fraction") ? bench::fmt(100 * r["mox_peak_fraction"].get<double>(), 0) + "%" : "-";
+      bench::print_row({first ? L.name : "", first ? L.shape_str() : "", pn, opt_fmt(r, "mox_ms"),
+                        opt_fmt(r, "mox_gflops", 1), pct, opt_fmt(r, "onednn_ms"), opt_fmt(r, "onednn_gflops", 1),
+                        bench::ratio_str(r.value("ratio_onednn", json())), opt_fmt(r, "torch_ms"),
+                        opt_fmt(r, "torch_gflops", 1), bench::ratio_str(r.value("ratio_torch", json())),
+                        r.contains("max_rel_diff") ? bench::sci(r["max_rel_diff"]) + (bad ? " BAD" : "") : "-"},
+                       wd);
+      first = false;
+    }
+  }
+
+  json summary = {{"totals", totals(layers, results)}};
+  if (!r3_dnnl.empty()) summary["geomean_3x3_fwd_ratio_onednn"] = geomean(r3_dnnl);
+  if (!r3_torch.empty()) summary["geomean_3x3_fwd_ratio_torch"] = geomean(r3_torch);
+  summary["onednn_impls"] = impls;
+  bool amx = false;
+  for (auto& [name, n] : impls) amx = amx || name.find("amx") != std::string::npos;
+  if (!impls.empty()) summary["onednn_used_amx"] = amx;
+  std::cout << "\n3x3 forward, geometric mean of Mox/oneDNN over " << r3_dnnl.size()
+            << " layers: " << (r3_dnnl.empty() ? "-" : bench::fmt(geomean(r3_dnnl)) + "x")
+            << " (target >= 0.70x); Mox/PyTorch over " << r3_torch.size()
+            << ": " << (r3_torch.empty() ? "-" : bench::fmt(geomean(r3_torch)) + "x") << "\n";
+  for (ConvPass p : bench::kConvPasses) {
+    const json& tp = summary["totals"];
+    if (!tp.contains(bench::pass_name(p))) continue;
+    for (auto& [peer, t] : tp[bench::pass_name(p)].items())
+      std::cout << "total " << bench::pass_name(p) << " vs " << peer << " over " << t["layers"] << " layers: Mox "
+                << bench::fmt(t["mox_ms"]) << " ms, " << peer << " " << bench::fmt(t["peer_ms"]) << " ms ("
+                << bench::fmt(t["ratio"]) << "x); weighted by count: " << bench::fmt(t["ratio_weighted"]) << "x\n";
+  }
+  if (!impls.empty()) {
+    std::cout << "oneDNN implementations:";
+    for (auto& [name, n] : impls) std::cout << " " << name << " (" << n << ")";
+    std::cout << (amx ? "; AMX used" : "; no AMX") << "\n";
+  }
+  summary["check_tolerance"] = kTolerance;
+  summary["check_failed"] = failed;
+  return summary;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -260,69 +325,11 @@ int main(int argc, char** argv) {
 
     std::cout << "\nFMA peak: " << (peak1 ? bench::fmt(*peak1, 1) : "-") << " GFLOP/s on 1 thread, "
               << (peak ? bench::fmt(*peak, 1) : "-") << " on " << o.threads << "\n\n";
-    std::vector<int> wd = {16, 26, 10, 9, 7, 6, 9, 7, 8, 9, 7, 9, 9};
-    bench::print_row({"layer", "shape", "pass", "mox ms", "GF/s", "%peak", "dnnl ms", "GF/s", "mox/dnnl",
-                      "torch ms", "GF/s", "mox/torch", "diff"},
-                     wd);
-    std::vector<std::string> failed;
-    std::vector<double> r3_dnnl, r3_torch;
-    std::map<std::string, int> impls;
-    for (size_t i = 0; i < layers.size(); ++i) {
-      const ConvLayer& L = layers[i];
-      bool first = true;
-      for (ConvPass p : bench::kConvPasses) {
-        const std::string pn = bench::pass_name(p);
-        if (!results[i]["passes"].contains(pn)) continue;
-        json& r = results[i]["passes"][pn];
-        derive(r, L.flop(), peak);
-        bool bad = r.contains("max_rel_diff") && !(r["max_rel_diff"].get<double>() <= kTolerance);
-        if (bad) failed.push_back(L.name + " " + pn);
-        if (r.contains("onednn_impl")) ++impls[r["onednn_impl"].get<std::string>()];
-        if (p == ConvPass::forward && L.shape.k == 3 && L.shape.groups == 1) {
-          if (r.contains("ratio_onednn")) r3_dnnl.push_back(r["ratio_onednn"]);
-          if (r.contains("ratio_torch")) r3_torch.push_back(r["ratio_torch"]);
-        }
-        std::string pct = r.contains("mox_peak_fraction") ? bench::fmt(100 * r["mox_peak_fraction"].get<double>(), 0) + "%" : "-";
-        bench::print_row({first ? L.name : "", first ? L.shape_str() : "", pn, opt_fmt(r, "mox_ms"),
-                          opt_fmt(r, "mox_gflops", 1), pct, opt_fmt(r, "onednn_ms"), opt_fmt(r, "onednn_gflops", 1),
-                          bench::ratio_str(r.value("ratio_onednn", json())), opt_fmt(r, "torch_ms"),
-                          opt_fmt(r, "torch_gflops", 1), bench::ratio_str(r.value("ratio_torch", json())),
-                          r.contains("max_rel_diff") ? bench::sci(r["max_rel_diff"]) + (bad ? " BAD" : "") : "-"},
-                         wd);
-        first = false;
-      }
-    }
-
-    json summary = {{"totals", totals(layers, results)}};
-    if (!r3_dnnl.empty()) summary["geomean_3x3_fwd_ratio_onednn"] = geomean(r3_dnnl);
-    if (!r3_torch.empty()) summary["geomean_3x3_fwd_ratio_torch"] = geomean(r3_torch);
-    summary["onednn_impls"] = impls;
-    bool amx = false;
-    for (auto& [name, n] : impls) amx = amx || name.find("amx") != std::string::npos;
-    if (!impls.empty()) summary["onednn_used_amx"] = amx;
-    std::cout << "\n3x3 forward, geometric mean of Mox/oneDNN over " << r3_dnnl.size()
-              << " layers: " << (r3_dnnl.empty() ? "-" : bench::fmt(geomean(r3_dnnl)) + "x")
-              << " (target >= 0.70x); Mox/PyTorch over " << r3_torch.size()
-              << ": " << (r3_torch.empty() ? "-" : bench::fmt(geomean(r3_torch)) + "x") << "\n";
-    for (ConvPass p : bench::kConvPasses) {
-      const json& tp = summary["totals"];
-      if (!tp.contains(bench::pass_name(p))) continue;
-      for (auto& [peer, t] : tp[bench::pass_name(p)].items())
-        std::cout << "total " << bench::pass_name(p) << " vs " << peer << " over " << t["layers"] << " layers: Mox "
-                  << bench::fmt(t["mox_ms"]) << " ms, " << peer << " " << bench::fmt(t["peer_ms"]) << " ms ("
-                  << bench::fmt(t["ratio"]) << "x); weighted by count: " << bench::fmt(t["ratio_weighted"]) << "x\n";
-    }
-    if (!impls.empty()) {
-      std::cout << "oneDNN implementations:";
-      for (auto& [name, n] : impls) std::cout << " " << name << " (" << n << ")";
-      std::cout << (amx ? "; AMX used" : "; no AMX") << "\n";
-    }
-    summary["check_tolerance"] = kTolerance;
-    summary["check_failed"] = failed;
+    json summary = report(layers, results, peak);
     if (o.json) bench::print_json({{"conditions", cond}, {"results", results}, {"summary", summary}});
-    if (!failed.empty()) {
+    if (!summary["check_failed"].empty()) {
       std::cerr << "bench_conv: Mox differs from oneDNN by more than " << kTolerance << " (relative) on:";
-      for (const std::string& f : failed) std::cerr << " " << f << ";";
+      for (const json& f : summary["check_failed"]) std::cerr << " " << f.get<std::string>() << ";";
       std::cerr << "\n";
       return 1;
     }
