@@ -8,12 +8,10 @@
 #include <cblas.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
-#include <thread>
 #include <type_traits>
 
 #include "bench/common.h"
@@ -74,22 +72,17 @@ double rel_diff(const T* a, const T* b, int64_t n) {
   return den > 0 ? num / den : num;
 }
 
-void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(250)); }
-
 template <class T>
 json run_problem(const Problem& p, DType dt, const bench::Options& o, bool raw, bool peer) {
   Tensor a = randn({p.m, p.k}, opts(dt)), b = randn({p.k, p.n}, opts(dt));
-  Tensor c_blas = zeros({p.m, p.n}, opts(dt));
+  Tensor c_blas = zeros({p.m, p.n}, opts(dt)), c_raw = empty({p.m, p.n}, opts(dt));
   const double flop = 2.0 * double(p.m) * double(p.n) * double(p.k);
   json r = {{"dtype", dtype_name(dt)}, {"m", p.m}, {"k", p.k}, {"n", p.n}};
 
+  // Mox through matmul (allocates C), the raw kernel, OpenBLAS: timed in turn, rep by rep.
   Tensor c_mox;
-  double t_mox = bench::median_seconds([&] { c_mox = matmul(a, b); }, o.warmup, o.reps);
-  r["mox_gflops"] = flop / t_mox * 1e-9;
-  r["mox_ms"] = t_mox * 1e3;
-
+  std::vector<std::function<void()>> fns = {[&] { c_mox = matmul(a, b); }};
   if (raw) {
-    Tensor c_raw = empty({p.m, p.n}, opts(dt));
     GemmDesc d;
     d.dtype = dt;
     d.m = p.m, d.n = p.n, d.k = p.k;
@@ -97,30 +90,30 @@ json run_problem(const Problem& p, DType dt, const bench::Options& o, bool raw, 
     d.b = b.raw_data(), d.b_rs = p.n, d.b_cs = 1;
     d.c = c_raw.raw_data(), d.c_rs = p.n, d.c_cs = 1;
     GemmFn* fn = gemm_stub.table[int(DeviceType::CPU)];
-    double t_raw = bench::median_seconds([&] { fn(d); }, o.warmup, o.reps);
-    r["raw_gflops"] = flop / t_raw * 1e-9;
+    fns.push_back([fn, d] { fn(d); });
   }
-  settle();
-
+  const T* pa = a.data_ptr<T>();
+  const T* pb = b.data_ptr<T>();
+  T* pc = c_blas.data_ptr<T>();
+  if (peer) {
+    const int m = int(p.m), n = int(p.n), k = int(p.k);
+    fns.push_back([=] {
+      if constexpr (std::is_same_v<T, float>)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, pa, k, pb, n, 0.0f, pc, n);
+      else
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0, pa, k, pb, n, 0.0, pc, n);
+    });
+  }
+  std::vector<double> t = bench::median_seconds_interleaved(fns, o.warmup, o.reps, 0.15);
+  r["mox_gflops"] = flop / t[0] * 1e-9;
+  r["mox_ms"] = t[0] * 1e3;
+  if (raw) r["raw_gflops"] = flop / t[1] * 1e-9;
   std::optional<double> blas_gflops;
   if (peer) {
-    const T* pa = a.data_ptr<T>();
-    const T* pb = b.data_ptr<T>();
-    T* pc = c_blas.data_ptr<T>();
-    const int m = int(p.m), n = int(p.n), k = int(p.k);
-    double t_blas = bench::median_seconds(
-        [&] {
-          if constexpr (std::is_same_v<T, float>)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, pa, k, pb, n, 0.0f, pc, n);
-          else
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0, pa, k, pb, n, 0.0, pc, n);
-        },
-        o.warmup, o.reps);
-    blas_gflops = flop / t_blas * 1e-9;
+    blas_gflops = flop / t.back() * 1e-9;
     r["openblas_gflops"] = *blas_gflops;
-    r["openblas_ms"] = t_blas * 1e3;
+    r["openblas_ms"] = t.back() * 1e3;
     r["rel_diff"] = rel_diff(c_mox.contiguous().data_ptr<T>(), pc, p.m * p.n);
-    settle();
   }
   r["ratio"] = bench::speed_ratio(r["mox_gflops"].get<double>(), blas_gflops);
   return r;
@@ -134,9 +127,12 @@ int main(int argc, char** argv) {
   CLI::App app{"bench_gemm: Mox GEMM (mox::matmul) vs OpenBLAS sgemm/dgemm, GFLOP/s and ratio"};
   bench::Options o;
   bench::add_common_options(app, o, false);
-  std::vector<int64_t> sizes = {256, 512, 1024, 2048};
-  std::vector<std::string> shapes = {"4096x64x4096", "64x4096x64"};
-  std::vector<std::string> dtypes = {"f32", "f64"};
+  std::vector<int64_t> sizes = {256, 512, 1024, 2048, 4096};
+  // ResNet-50's convolutions as GEMMs for one image (out_c x in_c*kh*kw x oh*ow): the 3x3 of
+  // each stage, the 1x1 reduce and expand of stage 2, and the classifier at batch 32.
+  std::vector<std::string> shapes = {"64x576x3136", "128x1152x784", "256x2304x196", "512x4608x49",
+                                     "64x256x3136", "256x64x3136", "32x2048x1000"};
+  std::vector<std::string> dtypes = {"f32"};
   std::string isa;
   bool raw = false;
   app.add_option("--sizes", sizes, "square sizes N (N x N x N); 0: none")->delimiter(',')->capture_default_str();
@@ -162,6 +158,7 @@ int main(int argc, char** argv) {
         "bench_gemm", o,
         {{"dtypes", dtypes},
          {"shapes", "MxKxN, row-major, no transpose, alpha=1 beta=0"},
+         {"timing_order", "Mox and OpenBLAS alternate rep by rep, 0.15 s pause after each call"},
          {"mox_path", raw ? "mox::matmul (allocates C) and raw gemm_stub" : "mox::matmul (allocates C)"},
          {"peer", o.no_peer ? "none" : "OpenBLAS cblas_?gemm (preallocated C)"},
          {"openblas_core", openblas_get_corename()},

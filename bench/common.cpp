@@ -14,6 +14,7 @@
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "kernels/linalg.h"
 
@@ -44,16 +45,32 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
 }
 
+std::vector<double> median_seconds_interleaved(const std::vector<std::function<void()>>& fns,
+                                               int warmup, int reps, double settle_seconds) {
+  auto settle = [&] {
+    if (settle_seconds > 0) std::this_thread::sleep_for(std::chrono::duration<double>(settle_seconds));
+  };
+  for (int i = 0; i < warmup; ++i)
+    for (const auto& fn : fns) {
+      fn();
+      settle();
+    }
+  std::vector<std::vector<double>> t(fns.size());
+  for (int i = 0; i < reps; ++i)
+    for (size_t f = 0; f < fns.size(); ++f) {
+      if (settle_seconds > 0) fns[f]();  // wakes the parked threads again, untimed
+      auto t0 = std::chrono::steady_clock::now();
+      fns[f]();
+      t[f].push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      settle();
+    }
+  std::vector<double> out;
+  for (auto& v : t) out.push_back(median(std::move(v)));
+  return out;
+}
+
 double median_seconds(const std::function<void()>& fn, int warmup, int reps) {
-  for (int i = 0; i < warmup; ++i) fn();
-  std::vector<double> t;
-  t.reserve(size_t(reps));
-  for (int i = 0; i < reps; ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    fn();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return median(std::move(t));
+  return median_seconds_interleaved({fn}, warmup, reps)[0];
 }
 
 namespace {

@@ -34,6 +34,14 @@ int available_cores();
 // Runs fn warmup times untimed, then reps times, and returns the median wall time in seconds.
 double median_seconds(const std::function<void()>& fn, int warmup, int reps);
 double median(std::vector<double> v);
+// Runs fns in turn, warmup rounds untimed, then reps rounds timed, and returns each one's
+// median wall time in seconds: alternating keeps a slow spell of a shared machine from
+// landing on one side of a comparison only. settle_seconds of sleep after each call lets
+// the idle threads of a thread pool that spin-waits (OpenBLAS's spin about 0.1 s) park before
+// the next one runs, so they do not steal its cores; each timed call then follows an untimed
+// one, so waking the parked threads is not timed either.
+std::vector<double> median_seconds_interleaved(const std::vector<std::function<void()>>& fns,
+                                               int warmup, int reps, double settle_seconds = 0);
 
 // The conditions of a run: program, threads, cores, CPU model and flags, GEMM ISA, load
 // average at the start, warm-up and repetitions, plus what the program adds (sizes, dtype...).

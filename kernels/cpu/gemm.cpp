@@ -1,11 +1,12 @@
 // CPU GEMM: C = alpha * A·B + beta * C, batched, any element strides, f32 and f64.
-// A BLIS-style blocked algorithm: for each NC-wide column block of B and KC-deep slice of K,
-// B's block is packed into NR-wide micro-panels; each thread packs an MC x KC block of A into
-// MR-tall micro-panels and runs an MR x NR register-blocked micro-kernel over the tiles.
+// A BLIS-style blocked algorithm: for each MC-tall block of A and KC-deep slice of K, A's block
+// is packed once into MR-tall micro-panels (shared by the threads, L3-sized); each thread packs
+// KC x NC blocks of B into NR-wide micro-panels (L2-sized) and runs an MR x NR register-blocked
+// micro-kernel with one A micro-panel held in L1 across the B block.
 // Versions of the micro-kernel: AVX-512 (12x32 f32, 12x16 f64), AVX2+FMA (6x16 f32, 6x8 f64)
 // and portable scalar (4x8), picked at run time from the processor's features; no file is
-// compiled with -march. OpenMP splits M (and N when M is short) among threads, or the batch
-// when there are many small matrices. Measured by bench_gemm.
+// compiled with -march. OpenMP splits N into column blocks (and A's micro-panels when N is
+// short) among threads, or the batch when there are many small matrices. Measured by bench_gemm.
 #include <immintrin.h>
 #include <omp.h>
 
@@ -121,31 +122,103 @@ void micro_scalar(int64_t kc, const T* __restrict a, const T* __restrict b, T* c
   update_tile(acc, NR, c, rs, cs, alpha, beta, mr, nr);
 }
 
+// ---- packing (written once, compiled per ISA so the copies vectorize)
+
+// MR-tall micro-panels of the mc x kc block at a: panel r holds, for each p, rows r*MR.. .
+template <class T, int MR>
+[[gnu::always_inline]] inline void pack_a_body(T* dst, const T* a, int64_t rs, int64_t cs,
+                                               int64_t mc, int64_t kc) {
+  for (int64_t ip = 0; ip < mc; ip += MR) {
+    int rows = int(std::min<int64_t>(MR, mc - ip));
+    if (rows == MR && rs == 1) {  // a transposed: each step's MR values are contiguous
+      for (int64_t p = 0; p < kc; ++p)
+        for (int i = 0; i < MR; ++i) dst[p * MR + i] = a[ip + p * cs + i];
+    } else {
+      for (int i = 0; i < rows; ++i) {
+        const T* src = a + (ip + i) * rs;
+        for (int64_t p = 0; p < kc; ++p) dst[p * MR + i] = src[p * cs];
+      }
+      for (int i = rows; i < MR; ++i)
+        for (int64_t p = 0; p < kc; ++p) dst[p * MR + i] = T(0);
+    }
+    dst += kc * MR;
+  }
+}
+
+// Micro-panel of the kc x cols block at b: for each p, the row's NR columns (zero-padded).
+template <class T, int NR>
+[[gnu::always_inline]] inline void pack_b_body(T* dst, const T* b, int64_t rs, int64_t cs,
+                                               int64_t kc, int cols) {
+  if (cs == 1 && cols == NR) {
+    for (int64_t p = 0; p < kc; ++p)
+      for (int j = 0; j < NR; ++j) dst[p * NR + j] = b[p * rs + j];
+    return;
+  }
+  if (rs == 1) {  // b transposed: read each column contiguously
+    for (int j = 0; j < cols; ++j)
+      for (int64_t p = 0; p < kc; ++p) dst[p * NR + j] = b[j * cs + p];
+  } else {
+    for (int64_t p = 0; p < kc; ++p)
+      for (int j = 0; j < cols; ++j) dst[p * NR + j] = b[p * rs + j * cs];
+  }
+  for (int64_t p = 0; p < kc; ++p)
+    for (int j = cols; j < NR; ++j) dst[p * NR + j] = T(0);
+}
+
+template <class T>
+using PackAFn = void(T* dst, const T* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc);
+template <class T>
+using PackBFn = void(T* dst, const T* b, int64_t rs, int64_t cs, int64_t kc, int cols);
+
+#define MOX_PACKERS(SUFFIX, TARGET)                                                       \
+  template <class T, int MR>                                                              \
+  [[gnu::target(TARGET)]] void pack_a_##SUFFIX(T* dst, const T* a, int64_t rs, int64_t cs, \
+                                               int64_t mc, int64_t kc) {                  \
+    pack_a_body<T, MR>(dst, a, rs, cs, mc, kc);                                           \
+  }                                                                                       \
+  template <class T, int NR>                                                              \
+  [[gnu::target(TARGET)]] void pack_b_##SUFFIX(T* dst, const T* b, int64_t rs, int64_t cs, \
+                                               int64_t kc, int cols) {                    \
+    pack_b_body<T, NR>(dst, b, rs, cs, kc, cols);                                         \
+  }
+MOX_PACKERS(avx512, "avx512f")
+MOX_PACKERS(avx2, "avx2,fma")
+MOX_PACKERS(plain, "default")
+#undef MOX_PACKERS
+
 // ---- blocking configurations
 
 template <class T>
 struct Config {
   int mr, nr;
-  int64_t kc, mc, nc;  // mc is a multiple of mr, nc of nr
+  int64_t kc, mc, nc;  // mc is a multiple of mr, nc of nr; A block mc x kc, B block kc x nc
   MicroFn<T>* micro;
+  PackAFn<T>* pack_a;
+  PackBFn<T>* pack_b;
 };
 
 template <class T> Config<T> config_for(GemmIsa isa);
 template <> Config<float> config_for<float>(GemmIsa isa) {
   switch (isa) {
-    case GemmIsa::avx512: return {12, 32, 256, 144, 2048, micro_avx512<Avx512F32, 12, 2>};
-    case GemmIsa::avx2: return {6, 16, 256, 120, 2048, micro_avx2<Avx2F32, 6, 2>};
+    case GemmIsa::avx512: return {12, 32, 384, 3072, 480, micro_avx512<Avx512F32, 12, 2>,
+                               pack_a_avx512<float, 12>, pack_b_avx512<float, 32>};
+    case GemmIsa::avx2: return {6, 16, 384, 3072, 480, micro_avx2<Avx2F32, 6, 2>, pack_a_avx2<float, 6>,
+                             pack_b_avx2<float, 16>};
     case GemmIsa::scalar: break;
   }
-  return {4, 8, 256, 64, 2048, micro_scalar<float, 4, 8>};
+  return {4, 8, 256, 1024, 256, micro_scalar<float, 4, 8>, pack_a_plain<float, 4>,
+          pack_b_plain<float, 8>};
 }
 template <> Config<double> config_for<double>(GemmIsa isa) {
   switch (isa) {
-    case GemmIsa::avx512: return {12, 16, 256, 120, 2048, micro_avx512<Avx512F64, 12, 2>};
-    case GemmIsa::avx2: return {6, 8, 256, 96, 2048, micro_avx2<Avx2F64, 6, 2>};
+    case GemmIsa::avx512: return {12, 16, 256, 3072, 240, micro_avx512<Avx512F64, 12, 2>,
+                               pack_a_avx512<double, 12>, pack_b_avx512<double, 16>};
+    case GemmIsa::avx2: return {6, 8, 256, 3072, 240, micro_avx2<Avx2F64, 6, 2>, pack_a_avx2<double, 6>,
+                             pack_b_avx2<double, 8>};
     case GemmIsa::scalar: break;
   }
-  return {4, 8, 256, 64, 2048, micro_scalar<double, 4, 8>};
+  return {4, 8, 256, 1024, 256, micro_scalar<double, 4, 8>, pack_a_plain<double, 4>,
+          pack_b_plain<double, 8>};
 }
 
 GemmIsa best_isa() {
@@ -158,38 +231,6 @@ GemmIsa best_isa() {
 GemmIsa& current_isa() {
   static GemmIsa isa = best_isa();
   return isa;
-}
-
-// ---- packing
-
-// MR-tall micro-panels of the mc x kc block at a: panel r holds, for each p, rows r*MR.. .
-template <class T>
-void pack_a(T* dst, const T* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc, int mr) {
-  for (int64_t ip = 0; ip < mc; ip += mr) {
-    int rows = int(std::min<int64_t>(mr, mc - ip));
-    for (int i = 0; i < rows; ++i) {
-      const T* src = a + (ip + i) * rs;
-      for (int64_t p = 0; p < kc; ++p) dst[p * mr + i] = src[p * cs];
-    }
-    for (int i = rows; i < mr; ++i)
-      for (int64_t p = 0; p < kc; ++p) dst[p * mr + i] = T(0);
-    dst += kc * mr;
-  }
-}
-
-// Micro-panel jp of the kc x nc block at b: for each p, columns jp*NR.. (zero-padded).
-template <class T>
-void pack_b_panel(T* dst, const T* b, int64_t rs, int64_t cs, int64_t kc, int cols, int nr) {
-  for (int64_t p = 0; p < kc; ++p) {
-    const T* src = b + p * rs;
-    T* d = dst + p * nr;
-    if (cs == 1) {
-      for (int j = 0; j < cols; ++j) d[j] = src[j];
-    } else {
-      for (int j = 0; j < cols; ++j) d[j] = src[j * cs];
-    }
-    for (int j = cols; j < nr; ++j) d[j] = T(0);
-  }
 }
 
 // Grow-only 64-byte-aligned scratch memory, one per thread and role.
@@ -222,7 +263,9 @@ void scale_c(T* c, int64_t m, int64_t n, int64_t rs, int64_t cs, T beta) {
     }
 }
 
-// One matrix product; parallel says whether to use OpenMP threads.
+// One matrix product; parallel says whether to use OpenMP threads. Loops as BLIS's: an
+// mc x kc block of A is packed once (shared, in L3), each thread packs kc x nc blocks of B into
+// its own L2 and runs every A micro-panel (held in L1) across the B block's micro-panels.
 template <class T>
 void gemm_one(const Config<T>& cfg, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
               int64_t a_rs, int64_t a_cs, const T* B, int64_t b_rs, int64_t b_cs, T beta, T* C,
@@ -233,47 +276,45 @@ void gemm_one(const Config<T>& cfg, int64_t M, int64_t N, int64_t K, T alpha, co
     return;
   }
   const int MR = cfg.mr, NR = cfg.nr;
-  int nt = parallel ? omp_get_max_threads() : 1;
-  // Split M into a multiple of nt blocks; when M is short, also split the columns.
-  int64_t mblocks = (M + cfg.mc - 1) / cfg.mc;
-  if (nt > 1) mblocks = std::min((mblocks + nt - 1) / nt * nt, (M + MR - 1) / MR);
-  int64_t mc = ((M + mblocks - 1) / mblocks + MR - 1) / MR * MR;
-  mblocks = (M + mc - 1) / mc;
-  int64_t nsplit = mblocks >= nt ? 1 : (nt + mblocks - 1) / mblocks;
-
-  int64_t nc_max = std::min<int64_t>(cfg.nc, (N + NR - 1) / NR * NR);
-  int64_t kc_max = std::min<int64_t>(cfg.kc, K);
-  T* bpack = b_scratch.get<T>(size_t(nc_max * kc_max));
-  for (int64_t jc = 0; jc < N; jc += cfg.nc) {
-    int64_t nc = std::min<int64_t>(cfg.nc, N - jc);
-    int64_t npanels = (nc + NR - 1) / NR;
+  const int nt = parallel ? omp_get_max_threads() : 1;
+  const int64_t mc_max = std::min<int64_t>(cfg.mc, (M + MR - 1) / MR * MR);
+  const int64_t kc_max = std::min<int64_t>(cfg.kc, K);
+  // Column blocks of B, each a multiple of NR: a multiple of the thread count when N allows, so
+  // every thread gets the same share.
+  int64_t nblocks = (N + cfg.nc - 1) / cfg.nc;
+  nblocks = std::min((nblocks + nt - 1) / nt * nt, (N + NR - 1) / NR);
+  const int64_t nc = ((N + nblocks - 1) / nblocks + NR - 1) / NR * NR;
+  nblocks = (N + nc - 1) / nc;
+  T* apack = a_scratch.get<T>(size_t(mc_max * kc_max));
+  for (int64_t ic = 0; ic < M; ic += cfg.mc) {
+    const int64_t mcb = std::min<int64_t>(cfg.mc, M - ic), apanels = (mcb + MR - 1) / MR;
+    // When there are fewer column blocks than threads, threads also share out A's micro-panels.
+    const int64_t msplit = nblocks >= nt ? 1 : std::min<int64_t>(apanels, (nt + nblocks - 1) / nblocks);
     for (int64_t pc = 0; pc < K; pc += cfg.kc) {
-      int64_t kc = std::min<int64_t>(cfg.kc, K - pc);
-      T beta_k = pc == 0 ? beta : T(1);
-      const T* bblock = B + pc * b_rs + jc * b_cs;
-      const T* ablock = A + pc * a_cs;
+      const int64_t kc = std::min<int64_t>(cfg.kc, K - pc);
+      const T beta_k = pc == 0 ? beta : T(1);
+      const T* ablock = A + ic * a_rs + pc * a_cs;
 #pragma omp parallel num_threads(nt) if (nt > 1)
       {
 #pragma omp for schedule(static)
-        for (int64_t jp = 0; jp < npanels; ++jp)
-          pack_b_panel(bpack + jp * kc * NR, bblock + jp * NR * b_cs, b_rs, b_cs, kc,
-                       int(std::min<int64_t>(NR, nc - jp * NR)), NR);
+        for (int64_t ip = 0; ip < apanels; ++ip)
+          cfg.pack_a(apack + ip * kc * MR, ablock + ip * MR * a_rs, a_rs, a_cs,
+                     std::min<int64_t>(MR, mcb - ip * MR), kc);
 #pragma omp for schedule(static)
-        for (int64_t task = 0; task < mblocks * nsplit; ++task) {
-          int64_t ib = task / nsplit, s = task % nsplit;
-          int64_t ic = ib * mc, mcb = std::min(mc, M - ic);
-          int64_t jp0 = npanels * s / nsplit, jp1 = npanels * (s + 1) / nsplit;
-          if (jp0 == jp1) continue;
-          T* apack = a_scratch.get<T>(size_t((mcb + MR - 1) / MR * MR * kc));
-          pack_a(apack, ablock + ic * a_rs, a_rs, a_cs, mcb, kc, MR);
-          for (int64_t jp = jp0; jp < jp1; ++jp) {
-            int nr = int(std::min<int64_t>(NR, nc - jp * NR));
-            const T* bp = bpack + jp * kc * NR;
-            for (int64_t ip = 0; ip < mcb; ip += MR) {
-              int mr = int(std::min<int64_t>(MR, mcb - ip));
-              T* cp = C + (ic + ip) * c_rs + (jc + jp * NR) * c_cs;
-              cfg.micro(kc, apack + ip * kc, bp, cp, c_rs, c_cs, alpha, beta_k, mr, nr);
-            }
+        for (int64_t task = 0; task < nblocks * msplit; ++task) {
+          const int64_t jc = task / msplit * nc, ncb = std::min(nc, N - jc), bpanels = (ncb + NR - 1) / NR;
+          const int64_t ip0 = apanels * (task % msplit) / msplit, ip1 = apanels * (task % msplit + 1) / msplit;
+          T* bpack = b_scratch.get<T>(size_t(bpanels * NR * kc));
+          const T* bblock = B + pc * b_rs + jc * b_cs;
+          for (int64_t jp = 0; jp < bpanels; ++jp)
+            cfg.pack_b(bpack + jp * kc * NR, bblock + jp * NR * b_cs, b_rs, b_cs, kc,
+                       int(std::min<int64_t>(NR, ncb - jp * NR)));
+          for (int64_t ip = ip0; ip < ip1; ++ip) {
+            const int mr = int(std::min<int64_t>(MR, mcb - ip * MR));
+            T* crow = C + (ic + ip * MR) * c_rs + jc * c_cs;
+            for (int64_t jp = 0; jp < bpanels; ++jp)
+              cfg.micro(kc, apack + ip * kc * MR, bpack + jp * kc * NR, crow + jp * NR * c_cs, c_rs,
+                        c_cs, alpha, beta_k, mr, int(std::min<int64_t>(NR, ncb - jp * NR)));
           }
         }
       }
