@@ -180,7 +180,8 @@ json report(const std::vector<ConvLayer>& layers, json& results, std::optional<d
         if (r.contains("ratio_onednn")) r3_dnnl.push_back(r["ratio_onednn"]);
         if (r.contains("ratio_torch")) r3_torch.push_back(r["ratio_torch"]);
       }
-      std::string pct = r.contains("mox_peak_fraction") ? bench::fmt(100 * r["mox_peak_fraction"].get<double>(), 0) + "%" : "-";
+      std::string pct =
+          r.contains("mox_peak_fraction") ? bench::fmt(100 * r["mox_peak_fraction"].get<double>(), 0) + "%" : "-";
       bench::print_row({first ? L.name : "", first ? L.shape_str() : "", pn, opt_fmt(r, "mox_ms"),
                         opt_fmt(r, "mox_gflops", 1), pct, opt_fmt(r, "onednn_ms"), opt_fmt(r, "onednn_gflops", 1),
                         bench::ratio_str(r.value("ratio_onednn", json())), opt_fmt(r, "torch_ms"),
