@@ -9,6 +9,7 @@
 // Each timed run starts from a freshly initialized model and ends with its test-set accuracy.
 // Reports seconds per run (median over --reps), images/s, the ratio PyTorch time / Mox time
 // (> 1: Mox faster) and both accuracies.
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 

@@ -24,4 +24,10 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
+nlohmann::json json_of_last_line(std::string output) {
+  while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
+  size_t nl = output.find_last_of('\n');
+  return nlohmann::json::parse(nl == std::string::npos ? output : output.substr(nl + 1), nullptr, false);
+}
+
 }  // namespace mox::test

@@ -1,5 +1,6 @@
 // Running a command line from a test or a bench's test bed (no doctest here: the benches link it).
 #pragma once
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace mox::test {
@@ -13,5 +14,8 @@ struct Run {
 Run run_command(const std::string& command);
 // s in single quotes for the shell.
 std::string shell_quote(const std::string& s);
+// The JSON on the last non-empty line of a program's output (what a --json flag prints last);
+// discarded (is_discarded()) when that line is not JSON.
+nlohmann::json json_of_last_line(std::string output);
 
 }  // namespace mox::test
