@@ -266,7 +266,8 @@ int main(int argc, char** argv) {
     json layer_json = json::array();
     for (const ConvLayer& L : layers) layer_json.push_back(L.to_json());
 
-    std::optional<double> peak1 = bench::fma_peak_gflops(1), peak = bench::fma_peak_gflops(o.threads);
+    std::optional<double> peak1 = bench::fma_peak_gflops(1);
+    std::optional<double> peak = o.threads == 1 ? peak1 : bench::fma_peak_gflops(o.threads);
     json extra = {
         {"dtype", "f32"},
         {"layout", "NCHW, no bias, dilation 1"},
