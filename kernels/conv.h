@@ -1,6 +1,8 @@
 // Convolution and pooling kernel families, NCHW, dense tensors, f32 and f64.
-// Convolution runs as GEMM (kernels/linalg.h) over im2col columns; col2im scatters column
-// gradients back onto the input; depthwise convolution has direct kernels. Pooling kernels work on the N*C planes independently.
+// Convolution runs as an implicit GEMM where a device has one (the input gathered while the
+// GEMM packs its panels), else as GEMM (kernels/linalg.h) over im2col columns; col2im scatters
+// column gradients back onto the input; depthwise convolution has direct kernels. Pooling
+// kernels work on the N*C planes independently.
 #pragma once
 #include "kernels/dispatch.h"
 
@@ -19,6 +21,18 @@ using Im2colFn = void(DType, const Conv2dGeom&, const void* x, void* col);
 // col2im: the adjoint. Adds every column entry into the input pixel it came from; x must be
 // zeroed (or hold what to add to) by the caller.
 using Col2imFn = void(DType, const Conv2dGeom&, const void* col, void* x);
+
+// Implicit-GEMM convolution with groups (weight [out_c, c/groups, kh, kw], y [n, out_c, oh, ow]).
+// Forward: y = conv(x, weight) + beta * y, beta 0 (y's old contents ignored) or 1 (y holds the
+// bias). Weight gradient: gw = sum over images of gy correlated with x (overwrites gw). Input
+// gradient (overwrites gx): only for stride 1 with padding at most dilation*(kernel-1) per axis;
+// other geometries throw std::invalid_argument.
+using ConvImplicitFn = void(DType, const Conv2dGeom&, int64_t groups, int64_t out_c, const void* x,
+                            const void* weight, void* y, double beta);
+using ConvImplicitBackwardWeightFn = void(DType, const Conv2dGeom&, int64_t groups, int64_t out_c,
+                                          const void* gy, const void* x, void* gw);
+using ConvImplicitBackwardInputFn = void(DType, const Conv2dGeom&, int64_t groups, int64_t out_c,
+                                         const void* gy, const void* weight, void* gx);
 
 // Depthwise convolution (groups == c, one input channel per group, mult outputs per channel),
 // computed directly: output channel ci*mult + m of image b is x[b, ci] correlated with weight
@@ -52,6 +66,9 @@ using MaxPool2dBackwardFn = void(DType, const Pool2dGeom&, const void* gy, const
 using AvgPool2dFn = void(DType, const Pool2dGeom&, const void* x, void* y);
 using AvgPool2dBackwardFn = void(DType, const Pool2dGeom&, const void* gy, void* gx);
 
+MOX_STUB(conv2d_implicit_stub, ConvImplicitFn);
+MOX_STUB(conv2d_implicit_backward_weight_stub, ConvImplicitBackwardWeightFn);
+MOX_STUB(conv2d_implicit_backward_input_stub, ConvImplicitBackwardInputFn);
 MOX_STUB(im2col_stub, Im2colFn);
 MOX_STUB(col2im_stub, Col2imFn);
 MOX_STUB(depthwise_conv2d_stub, DepthwiseConv2dFn);

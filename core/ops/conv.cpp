@@ -1,8 +1,9 @@
-// conv2d (NCHW) with stride, padding, dilation, groups and bias, as im2col + GEMM; its backward
-// gives the input gradient as GEMM + col2im, the weight gradient as GEMM over the same columns
-// and the bias gradient as a sum. Images are processed in chunks so the column buffer stays
-// bounded; 1x1 stride-1 unpadded convolutions skip im2col, and depthwise convolutions (one
-// input channel per group) run direct kernels.
+// conv2d (NCHW) with stride, padding, dilation, groups and bias. Where the device has implicit-GEMM
+// kernels (kernels/conv.h) the forward, the weight gradient and the stride-1 input gradient run
+// on them; otherwise, and under ConvAlgorithm::im2col, as im2col + GEMM, the input gradient as
+// GEMM + col2im, the weight gradient as GEMM over the same columns, images in chunks so the
+// column buffer stays bounded. 1x1 stride-1 unpadded convolutions are plain GEMMs, depthwise
+// convolutions (one input channel per group) run direct kernels; the bias gradient is a sum.
 #include "core/ops/common.h"
 #include "kernels/conv.h"
 #include "kernels/linalg.h"
@@ -18,8 +19,22 @@ struct ConvPlan {
   int64_t cg, og, kk, ohw, rows;  // channels and outputs per group, taps, positions, C*kk
   bool direct;                    // 1x1, stride 1, no padding: the input is its own column matrix
   bool depthwise;                 // one input channel per group: direct depthwise kernels
+  bool implicit;                  // forward and weight gradient on the implicit-GEMM kernels
+  bool implicit_input;            // the input gradient too (stride 1, padding within the kernel)
   int64_t chunk;                  // images per im2col chunk
 };
+
+ConvAlgorithm& algorithm_setting() {
+  static ConvAlgorithm a = ConvAlgorithm::fastest;
+  return a;
+}
+
+}  // namespace
+
+void set_conv_algorithm(ConvAlgorithm algorithm) { algorithm_setting() = algorithm; }
+ConvAlgorithm conv_algorithm() { return algorithm_setting(); }
+
+namespace {
 
 ConvPlan plan(const Tensor& x, const Tensor& w, const Conv2dOptions& o) {
   ConvPlan p;
@@ -36,6 +51,11 @@ ConvPlan plan(const Tensor& x, const Tensor& w, const Conv2dOptions& o) {
   p.rows = p.g.c * p.kk;
   p.direct = p.kk == 1 && p.g.sh == 1 && p.g.sw == 1 && p.g.ph == 0 && p.g.pw == 0;
   p.depthwise = p.groups > 1 && p.cg == 1;
+  const int dev = int(x.device().type);
+  p.implicit = conv_algorithm() == ConvAlgorithm::fastest && !p.direct && !p.depthwise &&
+               conv2d_implicit_stub.table[dev] && conv2d_implicit_backward_weight_stub.table[dev];
+  p.implicit_input = p.implicit && conv2d_implicit_backward_input_stub.table[dev] && p.g.sh == 1 &&
+                     p.g.sw == 1 && p.g.ph <= p.g.dh * (p.g.kh - 1) && p.g.pw <= p.g.dw * (p.g.kw - 1);
   p.chunk = std::clamp<int64_t>(kColBudget / std::max<int64_t>(1, p.rows * p.ohw), 1,
                                 std::max<int64_t>(1, p.g.n));
   return p;
@@ -97,6 +117,11 @@ Tensor conv_forward(const ConvPlan& p, const Tensor& x, const Tensor& w, const T
                                                   out.raw_data());
     return out;
   }
+  if (p.implicit) {
+    kernel(conv2d_implicit_stub, x.device(), op)(ct, p.g, p.groups, p.out_c, x.raw_data(), w.raw_data(),
+                                                 out.raw_data(), bias.defined() ? 1 : 0);
+    return out;
+  }
   Tensor col = p.direct ? Tensor() : empty({p.chunk, p.rows, p.ohw}, opts(ct, x.device()));
   for (int64_t n0 = 0; n0 < p.g.n; n0 += p.chunk) {
     int64_t cnt = std::min(p.chunk, p.g.n - n0);
@@ -124,6 +149,11 @@ Tensor conv_backward_input(const ConvPlan& p, const Tensor& gy, const Tensor& w)
                                                            w.raw_data(), gx.raw_data());
     return gx;
   }
+  if (p.implicit_input) {
+    kernel(conv2d_implicit_backward_input_stub, gy.device(), op)(ct, p.g, p.groups, p.out_c, gy.raw_data(),
+                                                                 w.raw_data(), gx.raw_data());
+    return gx;
+  }
   Tensor col = p.direct ? Tensor() : empty({p.chunk, p.rows, p.ohw}, opts(ct, gy.device()));
   for (int64_t n0 = 0; n0 < p.g.n; n0 += p.chunk) {
     int64_t cnt = std::min(p.chunk, p.g.n - n0);
@@ -149,6 +179,11 @@ Tensor conv_backward_weight(const ConvPlan& p, const Tensor& gy, const Tensor& x
   if (p.depthwise) {
     kernel(depthwise_backward_weight_stub, gy.device(), op)(ct, p.g, p.og, gy.raw_data(),
                                                             x.raw_data(), gw.raw_data());
+    return gw;
+  }
+  if (p.implicit) {
+    kernel(conv2d_implicit_backward_weight_stub, gy.device(), op)(ct, p.g, p.groups, p.out_c, gy.raw_data(),
+                                                                  x.raw_data(), gw.raw_data());
     return gw;
   }
   Tensor col = p.direct ? Tensor() : empty({p.chunk, p.rows, p.ohw}, opts(ct, gy.device()));

@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/cpu/gemm_config.h"
 #include "kernels/linalg.h"
 
 namespace mox::cpu {
@@ -33,9 +34,6 @@ void update_tile(const T* tile, int ld, T* c, int64_t rs, int64_t cs, T alpha, T
     }
 }
 
-template <class T>
-using MicroFn = void(int64_t kc, const T* a, const T* b, T* c, int64_t rs, int64_t cs, T alpha,
-                     T beta, int mr, int nr);
 
 // Vector operations of one ISA and element type, for MOX_MICRO_KERNEL.
 #define MOX_SIMD_TRAITS(NAME, TARGET, TYPE, VEC, WIDTH, ZERO, LOAD, STORE, SET1, FMA, MUL) \
@@ -165,11 +163,6 @@ template <class T, int NR>
     for (int j = cols; j < NR; ++j) dst[p * NR + j] = T(0);
 }
 
-template <class T>
-using PackAFn = void(T* dst, const T* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc);
-template <class T>
-using PackBFn = void(T* dst, const T* b, int64_t rs, int64_t cs, int64_t kc, int cols);
-
 #define MOX_PACKERS(SUFFIX, TARGET)                                                       \
   template <class T, int MR>                                                              \
   [[gnu::target(TARGET)]] void pack_a_##SUFFIX(T* dst, const T* a, int64_t rs, int64_t cs, \
@@ -188,17 +181,8 @@ MOX_PACKERS(plain, "default")
 
 // ---- blocking configurations
 
-template <class T>
-struct Config {
-  int mr, nr;
-  int64_t kc, mc, nc;  // mc is a multiple of mr, nc of nr; A block mc x kc, B block kc x nc
-  MicroFn<T>* micro;
-  PackAFn<T>* pack_a;
-  PackBFn<T>* pack_b;
-};
-
-template <class T> Config<T> config_for(GemmIsa isa);
-template <> Config<float> config_for<float>(GemmIsa isa) {
+template <class T> GemmConfig<T> config_for(GemmIsa isa);
+template <> GemmConfig<float> config_for<float>(GemmIsa isa) {
   switch (isa) {
     case GemmIsa::avx512: return {12, 32, 384, 3072, 480, micro_avx512<Avx512F32, 12, 2>,
                                pack_a_avx512<float, 12>, pack_b_avx512<float, 32>};
@@ -209,7 +193,7 @@ template <> Config<float> config_for<float>(GemmIsa isa) {
   return {4, 8, 256, 1024, 256, micro_scalar<float, 4, 8>, pack_a_plain<float, 4>,
           pack_b_plain<float, 8>};
 }
-template <> Config<double> config_for<double>(GemmIsa isa) {
+template <> GemmConfig<double> config_for<double>(GemmIsa isa) {
   switch (isa) {
     case GemmIsa::avx512: return {12, 16, 256, 3072, 240, micro_avx512<Avx512F64, 12, 2>,
                                pack_a_avx512<double, 12>, pack_b_avx512<double, 16>};
@@ -233,22 +217,6 @@ GemmIsa& current_isa() {
   return isa;
 }
 
-// Grow-only 64-byte-aligned scratch memory, one per thread and role.
-struct Scratch {
-  void* ptr = nullptr;
-  size_t bytes = 0;
-  ~Scratch() { std::free(ptr); }
-  template <class T> T* get(size_t n) {
-    size_t want = (n * sizeof(T) + 63) / 64 * 64;
-    if (want > bytes) {
-      std::free(ptr);
-      ptr = std::aligned_alloc(64, want);
-      if (!ptr) throw std::bad_alloc();
-      bytes = want;
-    }
-    return static_cast<T*>(ptr);
-  }
-};
 thread_local Scratch a_scratch, b_scratch;
 
 // Below this many flops a GEMM runs on the calling thread.
@@ -267,7 +235,7 @@ void scale_c(T* c, int64_t m, int64_t n, int64_t rs, int64_t cs, T beta) {
 // mc x kc block of A is packed once (shared, in L3), each thread packs kc x nc blocks of B into
 // its own L2 and runs every A micro-panel (held in L1) across the B block's micro-panels.
 template <class T>
-void gemm_one(const Config<T>& cfg, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+void gemm_one(const GemmConfig<T>& cfg, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
               int64_t a_rs, int64_t a_cs, const T* B, int64_t b_rs, int64_t b_cs, T beta, T* C,
               int64_t c_rs, int64_t c_cs, bool parallel) {
   if (M == 0 || N == 0) return;
@@ -324,7 +292,7 @@ void gemm_one(const Config<T>& cfg, int64_t M, int64_t N, int64_t K, T alpha, co
 
 template <class T>
 void gemm_typed(const GemmDesc& d) {
-  const Config<T> cfg = config_for<T>(current_isa());
+  const GemmConfig<T> cfg = gemm_config<T>();
   const T* A = static_cast<const T*>(d.a);
   const T* B = static_cast<const T*>(d.b);
   T* C = static_cast<T*>(d.c);
@@ -356,6 +324,13 @@ void gemm(const GemmDesc& d) {
 }
 
 }  // namespace
+
+template <class T>
+GemmConfig<T> gemm_config() {
+  return config_for<T>(current_isa());
+}
+template GemmConfig<float> gemm_config<float>();
+template GemmConfig<double> gemm_config<double>();
 
 GemmIsa gemm_isa() { return current_isa(); }
 

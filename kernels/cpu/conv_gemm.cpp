@@ -1,0 +1,318 @@
+// Convolution as an implicit GEMM on the CPU, NCHW, f32 and f64: the GEMM's B panels are
+// gathered straight from the input while packing, so no column matrix is written and read
+// back (im2col + GEMM moves every input pixel kh*kw times through memory; this moves it once
+// per use, from cache).
+//   forward:         y[g] (og x n*oh*ow)  = W[g] (og x cg*kh*kw) · X̂ (taps x positions)
+//   weight gradient: gw[g] (og x taps)    = gy[g] (og x positions) · X̂ᵀ (positions x taps)
+//   input gradient:  for stride 1, a forward convolution of gy with the flipped, transposed
+//                    weight (padding dh*(kh-1) - ph), so it runs on the same path.
+// X̂[tap (ci, i, j)][position (b, oy, ox)] = x[b, ci, oy*sh - ph + i*dh, ox*sw - pw + j*dw], 0 in
+// the padding. Both indices split into a row part and a column part that add (offset, input
+// row, input column), so one gathering packer serves X̂ and X̂ᵀ. Panels run on the GEMM's
+// register-blocked micro-kernels (kernels/cpu/gemm_config.h); the AVX-512 f32 packer loads
+// runs of consecutive addresses with masked loads and gathers the rest. Measured by bench_conv.
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <climits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kernels/conv.h"
+#include "kernels/cpu/gemm_config.h"
+#include "kernels/cpu/loop.h"
+#include "kernels/linalg.h"
+
+namespace mox::cpu {
+namespace {
+
+// B[r][c] = x[roff[r] + coff[c]] where input row ra[r] + ca[c] lies in [0, h) and input column
+// rb[r] + cb[c] in [0, w); 0 elsewhere.
+template <class T>
+struct Gather {
+  const T* x;
+  const int32_t *roff, *ra, *rb;
+  const int32_t *coff, *ca, *cb;
+  int32_t h, w;
+};
+
+// Index parts of a convolution's taps and output positions (see the file comment).
+struct IndexParts {
+  std::vector<int32_t> off, row, col;
+  void push(int64_t o, int64_t r, int64_t c) {
+    off.push_back(int32_t(o));
+    row.push_back(int32_t(r));
+    col.push_back(int32_t(c));
+  }
+};
+
+IndexParts tap_parts(const Conv2dGeom& g, int64_t channels) {
+  IndexParts p;
+  for (int64_t ci = 0; ci < channels; ++ci)
+    for (int64_t i = 0; i < g.kh; ++i)
+      for (int64_t j = 0; j < g.kw; ++j) p.push(ci * g.h * g.w + i * g.dh * g.w + j * g.dw, i * g.dh, j * g.dw);
+  return p;
+}
+
+IndexParts position_parts(const Conv2dGeom& g, int64_t images) {
+  IndexParts p;
+  for (int64_t b = 0; b < images; ++b)
+    for (int64_t oy = 0; oy < g.oh; ++oy)
+      for (int64_t ox = 0; ox < g.ow; ++ox) {
+        int64_t iy = oy * g.sh - g.ph, ix = ox * g.sw - g.pw;
+        p.push(b * g.c * g.h * g.w + iy * g.w + ix, iy, ix);
+      }
+  return p;
+}
+
+template <class T>
+Gather<T> gather(const T* x, const Conv2dGeom& g, const IndexParts& rows, const IndexParts& cols) {
+  return {x, rows.off.data(), rows.row.data(), rows.col.data(), cols.off.data(), cols.row.data(),
+          cols.col.data(), int32_t(g.h), int32_t(g.w)};
+}
+
+// ---- packing B panels: kc rows from r0, columns c0 .. c0 + cols, NR wide, zero-padded
+
+template <class T>
+void pack_gather_plain(T* dst, const Gather<T>& g, int64_t r0, int64_t kc, int64_t c0, int cols, int nr) {
+  for (int64_t r = 0; r < kc; ++r) {
+    const int32_t ro = g.roff[r0 + r], ra = g.ra[r0 + r], rb = g.rb[r0 + r];
+    T* d = dst + r * nr;
+    for (int j = 0; j < cols; ++j) {
+      uint32_t y = uint32_t(ra + g.ca[c0 + j]), x = uint32_t(rb + g.cb[c0 + j]);
+      d[j] = y < uint32_t(g.h) && x < uint32_t(g.w) ? g.x[ro + g.coff[c0 + j]] : T(0);
+    }
+    for (int j = cols; j < nr; ++j) d[j] = T(0);
+  }
+}
+
+// f32, NR = 32: two 16-lane vectors per row. A vector whose offsets form at most kMaxRuns runs
+// of consecutive values (positions along an output row at stride 1, which break where the row
+// ends) is read with one masked load per run, the mask also dropping the padding; any other
+// vector is gathered.
+constexpr int kMaxRuns = 4;
+
+[[gnu::target("avx512f")]] void pack_gather_avx512(float* dst, const Gather<float>& g, int64_t r0,
+                                                   int64_t kc, int64_t c0, int cols) {
+  __m512i coff[2], ca[2], cb[2];
+  __mmask16 live[2], run_mask[2][kMaxRuns];
+  int32_t run_base[2][kMaxRuns];  // lane j of a run reads x[ro + run_base + j]
+  int runs[2];
+  for (int v = 0; v < 2; ++v) {
+    const int n = std::clamp(cols - 16 * v, 0, 16);
+    const int32_t* off = g.coff + c0 + 16 * v;
+    live[v] = __mmask16((1u << n) - 1);
+    coff[v] = _mm512_maskz_loadu_epi32(live[v], off);
+    ca[v] = _mm512_maskz_loadu_epi32(live[v], g.ca + c0 + 16 * v);
+    cb[v] = _mm512_maskz_loadu_epi32(live[v], g.cb + c0 + 16 * v);
+    runs[v] = 0;
+    for (int j = 0; j < n && runs[v] <= kMaxRuns; ++j) {
+      if (j == 0 || off[j] != off[j - 1] + 1) {
+        if (++runs[v] > kMaxRuns) break;
+        run_mask[v][runs[v] - 1] = 0;
+        run_base[v][runs[v] - 1] = off[j] - j;
+      }
+      run_mask[v][runs[v] - 1] |= __mmask16(1u << j);
+    }
+  }
+  const __m512i h = _mm512_set1_epi32(g.h), w = _mm512_set1_epi32(g.w);
+  for (int64_t r = 0; r < kc; ++r) {
+    const int32_t ro = g.roff[r0 + r];
+    const __m512i ra = _mm512_set1_epi32(g.ra[r0 + r]), rb = _mm512_set1_epi32(g.rb[r0 + r]);
+    for (int v = 0; v < 2; ++v) {
+      const __mmask16 m = live[v] & _mm512_cmplt_epu32_mask(_mm512_add_epi32(ca[v], ra), h) &
+                          _mm512_cmplt_epu32_mask(_mm512_add_epi32(cb[v], rb), w);
+      __m512 val = _mm512_setzero_ps();
+      if (runs[v] <= kMaxRuns) {
+        for (int k = 0; k < runs[v]; ++k)
+          val = _mm512_mask_loadu_ps(val, m & run_mask[v][k], g.x + (int64_t(ro) + run_base[v][k]));
+      } else {
+        val = _mm512_mask_i32gather_ps(val, m, _mm512_add_epi32(coff[v], _mm512_set1_epi32(ro)), g.x, 4);
+      }
+      _mm512_storeu_ps(dst + r * 32 + 16 * v, val);
+    }
+  }
+}
+
+template <class T>
+void pack_gather(T* dst, const Gather<T>& g, int64_t r0, int64_t kc, int64_t c0, int cols, int nr) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (nr == 32 && gemm_isa() == GemmIsa::avx512) return pack_gather_avx512(dst, g, r0, kc, c0, cols);
+  }
+  pack_gather_plain(dst, g, r0, kc, c0, cols, nr);
+}
+
+// ---- the driver
+
+// A's columns [k0, k1) start at a (its column k0); the K loop never crosses a segment, so A
+// may jump between them (one segment per image for the weight gradient).
+template <class T>
+struct KSegment {
+  int64_t k0, k1;
+  const T* a;
+};
+
+thread_local Scratch a_scratch, panel_scratch;
+
+// Below this many flops a convolution runs on the calling thread.
+constexpr double kParallelFlops = double(1 << 20);
+
+// C = A · B + beta * C with A M x K (strides a_rs, a_cs within a segment), B gathered (K x N),
+// C's element (m, n) at c + m * c_rs + ccol[n] (ccol strictly increasing).
+template <class T>
+void implicit_gemm(int64_t M, const std::vector<KSegment<T>>& segs, int64_t a_rs, int64_t a_cs,
+                   const Gather<T>& b, int64_t N, T* c, const int64_t* ccol, int64_t c_rs, T beta) {
+  const GemmConfig<T> cfg = gemm_config<T>();
+  const int MR = cfg.mr, NR = cfg.nr;
+  const int64_t panels = (N + NR - 1) / NR, K = segs.empty() ? 0 : segs.back().k1 - segs.front().k0;
+  const int nt = omp_in_parallel() || 2.0 * double(M) * double(N) * double(K) < kParallelFlops
+                     ? 1
+                     : omp_get_max_threads();
+  T* apack = a_scratch.get<T>(size_t(std::min<int64_t>(cfg.mc, (M + MR - 1) / MR * MR) * cfg.kc));
+  for (int64_t ic = 0; ic < M; ic += cfg.mc) {
+    const int64_t mcb = std::min<int64_t>(cfg.mc, M - ic), apanels = (mcb + MR - 1) / MR;
+    bool first = true;
+    for (const KSegment<T>& seg : segs)
+      for (int64_t k0 = seg.k0; k0 < seg.k1; k0 += cfg.kc) {
+        const int64_t kc = std::min<int64_t>(cfg.kc, seg.k1 - k0);
+        const T beta_k = first ? beta : T(1);
+        first = false;
+        const T* ablock = seg.a + (k0 - seg.k0) * a_cs + ic * a_rs;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+        {
+#pragma omp for schedule(static)
+          for (int64_t ip = 0; ip < apanels; ++ip)
+            cfg.pack_a(apack + ip * kc * MR, ablock + ip * MR * a_rs, a_rs, a_cs,
+                       std::min<int64_t>(MR, mcb - ip * MR), kc);
+#pragma omp for schedule(static)
+          for (int64_t jp = 0; jp < panels; ++jp) {
+            const int64_t n0 = jp * NR;
+            const int cols = int(std::min<int64_t>(NR, N - n0));
+            T* bp = panel_scratch.get<T>(size_t(kc * NR + MR * NR));
+            T* tile = bp + kc * NR;
+            pack_gather(bp, b, k0, kc, n0, cols, NR);
+            // Columns at consecutive addresses: the micro-kernel writes C itself.
+            const bool direct = ccol[n0 + cols - 1] - ccol[n0] == cols - 1;
+            for (int64_t ip = 0; ip < apanels; ++ip) {
+              const int mr = int(std::min<int64_t>(MR, mcb - ip * MR));
+              T* crow = c + (ic + ip * MR) * c_rs;
+              if (direct) {
+                cfg.micro(kc, apack + ip * kc * MR, bp, crow + ccol[n0], c_rs, 1, T(1), beta_k, mr, cols);
+                continue;
+              }
+              cfg.micro(kc, apack + ip * kc * MR, bp, tile, NR, 1, T(1), T(0), mr, cols);
+              for (int i = 0; i < mr; ++i)
+                for (int j = 0; j < cols; ++j) {
+                  T& d = crow[i * c_rs + ccol[n0 + j]];
+                  d = beta_k == T(0) ? tile[i * NR + j] : tile[i * NR + j] + beta_k * d;
+                }
+            }
+          }
+        }
+      }
+  }
+}
+
+// Images per pass, so every gathered offset fits in 32 bits.
+int64_t images_per_pass(const Conv2dGeom& g) {
+  const int64_t per_image = std::max<int64_t>(1, g.c * g.h * g.w);
+  return std::clamp<int64_t>(INT32_MAX / per_image - 1, 1, std::max<int64_t>(1, g.n));
+}
+
+[[noreturn]] void unsupported(const char* what, DType t) {
+  throw std::invalid_argument(std::string(what) + ": dtype " + dtype_name(t) +
+                              " is not supported (f32 or f64)");
+}
+
+template <class T>
+void forward_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, const T* x, const T* w, T* y, T beta) {
+  const int64_t cg = g.c / groups, og = out_c / groups, taps = cg * g.kh * g.kw, ohw = g.oh * g.ow;
+  const IndexParts rows = tap_parts(g, cg);
+  const int64_t step = images_per_pass(g);
+  for (int64_t n0 = 0; n0 < g.n; n0 += step) {
+    const int64_t images = std::min(step, g.n - n0);
+    const IndexParts cols = position_parts(g, images);
+    std::vector<int64_t> ccol(size_t(images * ohw));
+    for (int64_t b = 0; b < images; ++b)
+      for (int64_t p = 0; p < ohw; ++p) ccol[size_t(b * ohw + p)] = b * out_c * ohw + p;
+    const T* xs = x + n0 * g.c * g.h * g.w;
+    T* ys = y + n0 * out_c * ohw;
+    for (int64_t gi = 0; gi < groups; ++gi)
+      implicit_gemm<T>(og, {{0, taps, w + gi * og * taps}}, taps, 1,
+                       gather(xs + gi * cg * g.h * g.w, g, rows, cols), images * ohw,
+                       ys + gi * og * ohw, ccol.data(), ohw, beta);
+  }
+}
+
+template <class T>
+void backward_weight_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, const T* gy, const T* x, T* gw) {
+  const int64_t cg = g.c / groups, og = out_c / groups, taps = cg * g.kh * g.kw, ohw = g.oh * g.ow;
+  const IndexParts cols = tap_parts(g, cg);
+  std::vector<int64_t> ccol(static_cast<size_t>(taps));
+  for (int64_t t = 0; t < taps; ++t) ccol[size_t(t)] = t;
+  const int64_t step = images_per_pass(g);
+  for (int64_t n0 = 0; n0 < g.n; n0 += step) {
+    const int64_t images = std::min(step, g.n - n0);
+    const IndexParts rows = position_parts(g, images);
+    const T* xs = x + n0 * g.c * g.h * g.w;
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      std::vector<KSegment<T>> segs;
+      for (int64_t b = 0; b < images; ++b)
+        segs.push_back({b * ohw, (b + 1) * ohw, gy + ((n0 + b) * out_c + gi * og) * ohw});
+      implicit_gemm<T>(og, segs, ohw, 1, gather(xs + gi * cg * g.h * g.w, g, rows, cols), taps,
+                       gw + gi * og * taps, ccol.data(), taps, n0 == 0 ? T(0) : T(1));
+    }
+  }
+}
+
+// The input gradient of a stride-1 convolution is the forward convolution of gy with weight
+// wf[g*cg + ci, o, i, j] = w[g*og + o, ci, kh-1-i, kw-1-j] and padding dh*(kh-1) - ph.
+template <class T>
+void backward_input_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, const T* gy, const T* w, T* gx) {
+  const int64_t cg = g.c / groups, og = out_c / groups, kk = g.kh * g.kw;
+  std::vector<T> wf(size_t(out_c * cg * kk));
+  for (int64_t gi = 0; gi < groups; ++gi)
+    for (int64_t o = 0; o < og; ++o)
+      for (int64_t ci = 0; ci < cg; ++ci)
+        for (int64_t t = 0; t < kk; ++t)
+          wf[size_t(((gi * cg + ci) * og + o) * kk + (kk - 1 - t))] = w[((gi * og + o) * cg + ci) * kk + t];
+  Conv2dGeom t = g;
+  t.c = out_c, t.h = g.oh, t.w = g.ow;
+  t.ph = g.dh * (g.kh - 1) - g.ph, t.pw = g.dw * (g.kw - 1) - g.pw;
+  t.oh = g.h, t.ow = g.w;
+  forward_typed(t, groups, g.c, gy, wf.data(), gx, T(0));
+}
+
+void forward(DType dt, const Conv2dGeom& g, int64_t groups, int64_t out_c, const void* x, const void* w,
+             void* y, double beta) {
+  MOX_DISPATCH_FLOAT(dt, T, unsupported("conv2d", dt),
+                     forward_typed(g, groups, out_c, static_cast<const T*>(x), static_cast<const T*>(w),
+                                   static_cast<T*>(y), T(beta)));
+}
+
+void backward_weight(DType dt, const Conv2dGeom& g, int64_t groups, int64_t out_c, const void* gy,
+                     const void* x, void* gw) {
+  MOX_DISPATCH_FLOAT(dt, T, unsupported("conv2d_backward_weight", dt),
+                     backward_weight_typed(g, groups, out_c, static_cast<const T*>(gy),
+                                           static_cast<const T*>(x), static_cast<T*>(gw)));
+}
+
+void backward_input(DType dt, const Conv2dGeom& g, int64_t groups, int64_t out_c, const void* gy,
+                    const void* w, void* gx) {
+  if (g.sh != 1 || g.sw != 1 || g.ph > g.dh * (g.kh - 1) || g.pw > g.dw * (g.kw - 1))
+    throw std::invalid_argument("conv2d_backward_input: the implicit GEMM needs stride 1 and padding "
+                                "at most dilation*(kernel-1)");
+  MOX_DISPATCH_FLOAT(dt, T, unsupported("conv2d_backward_input", dt),
+                     backward_input_typed(g, groups, out_c, static_cast<const T*>(gy),
+                                          static_cast<const T*>(w), static_cast<T*>(gx)));
+}
+
+}  // namespace
+
+MOX_REGISTER_KERNEL(conv2d_implicit_stub, CPU, forward);
+MOX_REGISTER_KERNEL(conv2d_implicit_backward_weight_stub, CPU, backward_weight);
+MOX_REGISTER_KERNEL(conv2d_implicit_backward_input_stub, CPU, backward_input);
+
+}  // namespace mox::cpu

@@ -1,0 +1,97 @@
+// conv2d's fast paths (implicit GEMM forward, weight gradient and stride-1 input gradient, the
+// plain GEMM of 1x1 convolutions) against the simple one (im2col + GEMM + col2im) on ragged
+// shapes: sizes that leave partial register tiles and panels, panels that straddle images,
+// strides, rectangular kernels, padding beyond and within the kernel, dilation and groups;
+// f32 (the vectorized gather) and f64 (the portable one), 1 and several threads.
+#include <omp.h>
+
+#include "tests/support/check.h"
+
+namespace mox {
+namespace {
+
+struct Case {
+  int64_t n, c, h, w, out_c, kh, kw, s, p, d, groups;
+};
+
+// The forward output and the three gradients of sum(conv2d(x, w, b) * gy).
+TensorList run_conv(const Case& k, DType dt, ConvAlgorithm algo, const TensorList& inputs) {
+  set_conv_algorithm(algo);
+  Tensor x = inputs[0].detach().requires_grad_(true), w = inputs[1].detach().requires_grad_(true);
+  Tensor b = inputs[2].detach().requires_grad_(true);
+  Conv2dOptions o;
+  o.stride[0] = k.s, o.stride[1] = k.s == 1 ? 1 : k.s - 1;
+  o.padding[0] = k.p, o.padding[1] = k.p;
+  o.dilation[0] = k.d, o.dilation[1] = 1;
+  o.groups = k.groups;
+  Tensor y = conv2d(x, w, b, o);
+  mul(y, inputs[3].to(dt)).sum().backward();
+  set_conv_algorithm(ConvAlgorithm::fastest);
+  return {y.detach(), x.grad(), w.grad(), b.grad()};
+}
+
+void compare_paths(const Case& k, DType dt) {
+  CAPTURE(k.n); CAPTURE(k.c); CAPTURE(k.h); CAPTURE(k.w); CAPTURE(k.out_c); CAPTURE(k.kh);
+  CAPTURE(k.kw); CAPTURE(k.s); CAPTURE(k.p); CAPTURE(k.d); CAPTURE(k.groups);
+  CAPTURE(std::string(dtype_name(dt)));
+  Tensor x = randn({k.n, k.c, k.h, k.w}, opts(dt));
+  Tensor w = randn({k.out_c, k.c / k.groups, k.kh, k.kw}, opts(dt));
+  Tensor b = randn({k.out_c}, opts(dt));
+  Tensor probe = run_conv(k, dt, ConvAlgorithm::im2col, {x, w, b, zeros({1}, opts(dt))})[0];
+  Tensor gy = randn(probe.sizes(), opts(dt));
+  TensorList simple = run_conv(k, dt, ConvAlgorithm::im2col, {x, w, b, gy});
+  TensorList fast = run_conv(k, dt, ConvAlgorithm::fastest, {x, w, b, gy});
+  // Sums over up to a few thousand products in a different order.
+  test::Tolerance tol = dt == DType::f64 ? test::Tolerance{1e-10, 1e-10} : test::Tolerance{1e-4, 1e-4};
+  const char* names[] = {"output", "input gradient", "weight gradient", "bias gradient"};
+  for (int i = 0; i < 4; ++i) {
+    CAPTURE(names[i]);
+    CHECK_ALLCLOSE(fast[size_t(i)], simple[size_t(i)], tol);
+  }
+}
+
+const Case kCases[] = {
+    {2, 3, 11, 13, 5, 3, 3, 1, 1, 1, 1},     // partial tiles everywhere, padding within the kernel
+    {3, 5, 7, 9, 17, 3, 2, 1, 0, 1, 1},      // rectangular kernel, no padding
+    {2, 4, 9, 8, 13, 3, 3, 2, 1, 1, 1},      // stride 2 (the input gradient takes col2im)
+    {1, 6, 10, 12, 8, 3, 3, 1, 2, 2, 2},     // dilation and groups
+    {2, 3, 8, 8, 7, 2, 2, 1, 2, 1, 1},       // padding beyond the kernel: col2im input gradient
+    {5, 16, 6, 7, 40, 1, 1, 1, 0, 1, 1},     // 1x1: plain GEMM
+    {3, 8, 7, 7, 12, 1, 1, 3, 0, 1, 1},      // 1x1 stride 3: implicit GEMM
+    {4, 3, 23, 19, 33, 7, 5, 3, 3, 1, 1},    // a large first-layer kernel with stride
+    {6, 12, 5, 5, 26, 3, 3, 1, 1, 1, 1},     // 25 positions per image: panels straddle images
+};
+
+TEST_CASE("conv paths: the fast paths match im2col on ragged shapes in f32 and f64") {
+  manual_seed(7);
+  for (const Case& k : kCases) {
+    compare_paths(k, DType::f32);
+    compare_paths(k, DType::f64);
+  }
+}
+
+TEST_CASE("conv paths: one thread and several give the same result") {
+  manual_seed(8);
+  int saved = omp_get_max_threads();
+  for (int threads : {1, 2, 3}) {
+    CAPTURE(threads);
+    omp_set_num_threads(threads);
+    compare_paths({4, 32, 14, 14, 48, 3, 3, 1, 1, 1, 1}, DType::f32);
+  }
+  omp_set_num_threads(saved);
+}
+
+TEST_CASE("conv paths: the f64 fast path passes the numerical gradient check") {
+  manual_seed(9);
+  Tensor x = randn({2, 3, 6, 5}, opts(DType::f64)).requires_grad_(true);
+  Tensor w = randn({4, 3, 3, 2}, opts(DType::f64)).requires_grad_(true);
+  Tensor b = randn({4}, opts(DType::f64)).requires_grad_(true);
+  Conv2dOptions o;
+  o.padding[0] = o.padding[1] = 1;
+  std::string err = test::gradcheck([&](const TensorList& t) { return TensorList{conv2d(t[0], t[1], t[2], o)}; },
+                                    {x, w, b});
+  CHECK_MESSAGE(err.empty(), err);
+}
+
+}  // namespace
+}  // namespace mox
