@@ -1,8 +1,9 @@
 // conv2d (NCHW) with stride, padding, dilation, groups and bias. Where the device has implicit-GEMM
-// kernels (kernels/conv.h) the forward, the weight gradient and the stride-1 input gradient run
-// on them; otherwise, and under ConvAlgorithm::im2col, as im2col + GEMM, the input gradient as
-// GEMM + col2im, the weight gradient as GEMM over the same columns, images in chunks so the
-// column buffer stays bounded. 1x1 stride-1 unpadded convolutions are plain GEMMs, depthwise
+// kernels (kernels/conv.h) the forward, the stride-1 input gradient and (but for 1x1 stride-1
+// unpadded convolutions, whose weight gradient is a plain GEMM over x) the weight gradient run on
+// them; otherwise, and under ConvAlgorithm::im2col, as im2col + GEMM (plain GEMMs for 1x1
+// stride-1 unpadded convolutions), the input gradient as GEMM + col2im, the weight gradient as
+// GEMM over the same columns, images in chunks so the column buffer stays bounded. Depthwise
 // convolutions (one input channel per group) run direct kernels; the bias gradient is a sum.
 #include "core/ops/common.h"
 #include "kernels/conv.h"
@@ -19,8 +20,9 @@ struct ConvPlan {
   int64_t cg, og, kk, ohw, rows;  // channels and outputs per group, taps, positions, C*kk
   bool direct;                    // 1x1, stride 1, no padding: the input is its own column matrix
   bool depthwise;                 // one input channel per group: direct depthwise kernels
-  bool implicit;                  // forward and weight gradient on the implicit-GEMM kernels
+  bool implicit;                  // forward on the implicit-GEMM kernels
   bool implicit_input;            // the input gradient too (stride 1, padding within the kernel)
+  bool implicit_weight;           // the weight gradient too (not for direct: a plain GEMM reads x)
   int64_t chunk;                  // images per im2col chunk
 };
 
@@ -52,8 +54,8 @@ ConvPlan plan(const Tensor& x, const Tensor& w, const Conv2dOptions& o) {
   p.direct = p.kk == 1 && p.g.sh == 1 && p.g.sw == 1 && p.g.ph == 0 && p.g.pw == 0;
   p.depthwise = p.groups > 1 && p.cg == 1;
   const int dev = int(x.device().type);
-  p.implicit = conv_algorithm() == ConvAlgorithm::fastest && !p.direct && !p.depthwise &&
-               conv2d_implicit_stub.table[dev] && conv2d_implicit_backward_weight_stub.table[dev];
+  p.implicit = conv_algorithm() == ConvAlgorithm::fastest && !p.depthwise && conv2d_implicit_stub.table[dev];
+  p.implicit_weight = p.implicit && !p.direct && conv2d_implicit_backward_weight_stub.table[dev];
   p.implicit_input = p.implicit && conv2d_implicit_backward_input_stub.table[dev] && p.g.sh == 1 &&
                      p.g.sw == 1 && p.g.ph <= p.g.dh * (p.g.kh - 1) && p.g.pw <= p.g.dw * (p.g.kw - 1);
   p.chunk = std::clamp<int64_t>(kColBudget / std::max<int64_t>(1, p.rows * p.ohw), 1,
@@ -181,7 +183,7 @@ Tensor conv_backward_weight(const ConvPlan& p, const Tensor& gy, const Tensor& x
                                                             x.raw_data(), gw.raw_data());
     return gw;
   }
-  if (p.implicit) {
+  if (p.implicit_weight) {
     kernel(conv2d_implicit_backward_weight_stub, gy.device(), op)(ct, p.g, p.groups, p.out_c, gy.raw_data(),
                                                                   x.raw_data(), gw.raw_data());
     return gw;

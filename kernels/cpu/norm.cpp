@@ -126,13 +126,16 @@ void stats(DType t, const void* x, BatchNormDims d, double* mean, double* var) {
 template <class T>
 void apply_typed(const T* x, BatchNormDims d, const double* mean, const double* var, double eps,
                  const double* weight, const double* bias, T* y) {
-  std::vector<double> scale(size_t(d.c)), shift(size_t(d.c));
+  // y = x * a + b per channel, the coefficients formed in f64 and applied in T (as PyTorch does),
+  // so the map vectorizes in the element type.
+  std::vector<T> a(size_t(d.c)), b(size_t(d.c));
   for (int64_t c = 0; c < d.c; ++c) {
-    scale[size_t(c)] = (weight ? weight[c] : 1.0) / std::sqrt(var[c] + eps);
-    shift[size_t(c)] = bias ? bias[c] : 0.0;
+    double scale = (weight ? weight[c] : 1.0) / std::sqrt(var[c] + eps);
+    a[size_t(c)] = T(scale);
+    b[size_t(c)] = T((bias ? bias[c] : 0.0) - mean[c] * scale);
   }
-  const double *sc = scale.data(), *sh = shift.data();
-  channel_map(d, [=](int64_t i, int64_t c) { y[i] = T((double(x[i]) - mean[c]) * sc[c] + sh[c]); });
+  const T *pa = a.data(), *pb = b.data();
+  channel_map(d, [=](int64_t i, int64_t c) { y[i] = x[i] * pa[c] + pb[c]; });
 }
 
 void apply(DType t, const void* x, BatchNormDims d, const double* mean, const double* var,
@@ -164,23 +167,23 @@ void backward_typed(bool training, const T* g, const T* x, BatchNormDims d, cons
     if (gw) gw[c] = sum_gxc[size_t(c)] * invstd[size_t(c)];
   }
   if (!gx) return;
-  // gx = scale * (g - mean_g - (x - mean) * proj), with proj = mean(g * xhat) / sigma;
-  // eval mode: gx = scale * g.
+  // gx = scale * (g - mean_g - (x - mean) * proj), with proj = mean(g * xhat) / sigma, applied as
+  // gx = g * kg + x * kx + k0 with per-channel coefficients formed in f64; eval mode: gx = g * kg.
   double count = double(d.n * d.s);
-  std::vector<double> scale(nc), mean_g(nc), proj(nc);
+  std::vector<T> kg(nc), kx(nc), k0(nc);
   for (size_t c = 0; c < nc; ++c) {
-    scale[c] = (weight ? weight[c] : 1.0) * invstd[c];
-    mean_g[c] = sum_g[c] / count;
-    proj[c] = sum_gxc[c] * invstd[c] * invstd[c] / count;
+    double scale = (weight ? weight[c] : 1.0) * invstd[c], mean_g = sum_g[c] / count;
+    double proj = training ? sum_gxc[c] * invstd[c] * invstd[c] / count : 0.0;
+    kg[c] = T(scale);
+    kx[c] = T(-scale * proj);
+    k0[c] = T(training ? scale * (mean[c] * proj - mean_g) : 0.0);
   }
-  const double *sc = scale.data(), *mg = mean_g.data(), *pj = proj.data();
+  const T *pg = kg.data(), *px = kx.data(), *p0 = k0.data();
   if (!training) {
-    channel_map(d, [=](int64_t i, int64_t c) { gx[i] = T(double(g[i]) * sc[c]); });
+    channel_map(d, [=](int64_t i, int64_t c) { gx[i] = g[i] * pg[c]; });
     return;
   }
-  channel_map(d, [=](int64_t i, int64_t c) {
-    gx[i] = T(sc[c] * (double(g[i]) - mg[c] - (double(x[i]) - mean[c]) * pj[c]));
-  });
+  channel_map(d, [=](int64_t i, int64_t c) { gx[i] = g[i] * pg[c] + x[i] * px[c] + p0[c]; });
 }
 
 void backward(DType t, bool training, const void* g, const void* x, BatchNormDims d,
