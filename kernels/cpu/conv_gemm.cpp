@@ -73,75 +73,91 @@ Gather<T> gather(const T* x, const Conv2dGeom& g, const IndexParts& rows, const 
           cols.col.data(), int32_t(g.h), int32_t(g.w)};
 }
 
-// ---- packing B panels: kc rows from r0, columns c0 .. c0 + cols, NR wide, zero-padded
+// ---- packing B: panels of NR columns (zero-padded past column n), kc rows from r0, panel q
+// of a block at dst + q * kc * NR
 
 template <class T>
-void pack_gather_plain(T* dst, const Gather<T>& g, int64_t r0, int64_t kc, int64_t c0, int cols, int nr) {
-  for (int64_t r = 0; r < kc; ++r) {
-    const int32_t ro = g.roff[r0 + r], ra = g.ra[r0 + r], rb = g.rb[r0 + r];
-    T* d = dst + r * nr;
-    for (int j = 0; j < cols; ++j) {
-      uint32_t y = uint32_t(ra + g.ca[c0 + j]), x = uint32_t(rb + g.cb[c0 + j]);
-      d[j] = y < uint32_t(g.h) && x < uint32_t(g.w) ? g.x[ro + g.coff[c0 + j]] : T(0);
+void pack_gather_plain(T* dst, const Gather<T>& g, int64_t r0, int64_t kc, int64_t c0, int64_t n,
+                       int panels, int nr) {
+  for (int q = 0; q < panels; ++q)
+    for (int64_t r = 0; r < kc; ++r) {
+      const int32_t ro = g.roff[r0 + r], ra = g.ra[r0 + r], rb = g.rb[r0 + r];
+      T* d = dst + (q * kc + r) * nr;
+      for (int j = 0; j < nr; ++j) {
+        const int64_t c = c0 + q * nr + j;
+        if (c >= n) {
+          d[j] = T(0);
+          continue;
+        }
+        uint32_t y = uint32_t(ra + g.ca[c]), x = uint32_t(rb + g.cb[c]);
+        d[j] = y < uint32_t(g.h) && x < uint32_t(g.w) ? g.x[ro + g.coff[c]] : T(0);
+      }
     }
-    for (int j = cols; j < nr; ++j) d[j] = T(0);
+}
+
+// f32, NR = 32: 16-lane vectors, two per panel row. A vector whose offsets form at most
+// kMaxRuns runs of consecutive values (positions along an output row at stride 1, which break
+// where the row ends) is read with one masked load per run, the mask also dropping the
+// padding; any other vector is gathered. Rows go outermost so each input row is read along
+// the whole block in one sweep.
+constexpr int kMaxRuns = 4;
+constexpr int kBlockPanels = 8;  // panels packed together: a kc x 256 block stays in L2
+
+struct VectorPlan {
+  __m512i coff, ca, cb;
+  __mmask16 live, run_mask[kMaxRuns];
+  int32_t run_base[kMaxRuns];  // lane j of a run reads x[ro + run_base + j]
+  int runs;                    // > kMaxRuns: gather
+};
+
+[[gnu::target("avx512f")]] void plan_vector(VectorPlan& v, const Gather<float>& g, int64_t c, int64_t n) {
+  const int lanes = int(std::clamp<int64_t>(n - c, 0, 16));
+  const int32_t* off = g.coff + c;
+  v.live = __mmask16((1u << lanes) - 1);
+  v.coff = _mm512_maskz_loadu_epi32(v.live, off);
+  v.ca = _mm512_maskz_loadu_epi32(v.live, g.ca + c);
+  v.cb = _mm512_maskz_loadu_epi32(v.live, g.cb + c);
+  v.runs = 0;
+  for (int j = 0; j < lanes; ++j) {
+    if (j == 0 || off[j] != off[j - 1] + 1) {
+      if (++v.runs > kMaxRuns) break;
+      v.run_mask[v.runs - 1] = 0;
+      v.run_base[v.runs - 1] = off[j] - j;
+    }
+    v.run_mask[v.runs - 1] |= __mmask16(1u << j);
   }
 }
 
-// f32, NR = 32: two 16-lane vectors per row. A vector whose offsets form at most kMaxRuns runs
-// of consecutive values (positions along an output row at stride 1, which break where the row
-// ends) is read with one masked load per run, the mask also dropping the padding; any other
-// vector is gathered.
-constexpr int kMaxRuns = 4;
-
 [[gnu::target("avx512f")]] void pack_gather_avx512(float* dst, const Gather<float>& g, int64_t r0,
-                                                   int64_t kc, int64_t c0, int cols) {
-  __m512i coff[2], ca[2], cb[2];
-  __mmask16 live[2], run_mask[2][kMaxRuns];
-  int32_t run_base[2][kMaxRuns];  // lane j of a run reads x[ro + run_base + j]
-  int runs[2];
-  for (int v = 0; v < 2; ++v) {
-    const int n = std::clamp(cols - 16 * v, 0, 16);
-    const int32_t* off = g.coff + c0 + 16 * v;
-    live[v] = __mmask16((1u << n) - 1);
-    coff[v] = _mm512_maskz_loadu_epi32(live[v], off);
-    ca[v] = _mm512_maskz_loadu_epi32(live[v], g.ca + c0 + 16 * v);
-    cb[v] = _mm512_maskz_loadu_epi32(live[v], g.cb + c0 + 16 * v);
-    runs[v] = 0;
-    for (int j = 0; j < n && runs[v] <= kMaxRuns; ++j) {
-      if (j == 0 || off[j] != off[j - 1] + 1) {
-        if (++runs[v] > kMaxRuns) break;
-        run_mask[v][runs[v] - 1] = 0;
-        run_base[v][runs[v] - 1] = off[j] - j;
-      }
-      run_mask[v][runs[v] - 1] |= __mmask16(1u << j);
-    }
-  }
+                                                   int64_t kc, int64_t c0, int64_t n, int panels) {
+  VectorPlan plan[2 * kBlockPanels];
+  for (int v = 0; v < 2 * panels; ++v) plan_vector(plan[v], g, c0 + 16 * v, n);
   const __m512i h = _mm512_set1_epi32(g.h), w = _mm512_set1_epi32(g.w);
   for (int64_t r = 0; r < kc; ++r) {
     const int32_t ro = g.roff[r0 + r];
     const __m512i ra = _mm512_set1_epi32(g.ra[r0 + r]), rb = _mm512_set1_epi32(g.rb[r0 + r]);
-    for (int v = 0; v < 2; ++v) {
-      const __mmask16 m = live[v] & _mm512_cmplt_epu32_mask(_mm512_add_epi32(ca[v], ra), h) &
-                          _mm512_cmplt_epu32_mask(_mm512_add_epi32(cb[v], rb), w);
+    for (int v = 0; v < 2 * panels; ++v) {
+      const VectorPlan& p = plan[v];
+      const __mmask16 m = p.live & _mm512_cmplt_epu32_mask(_mm512_add_epi32(p.ca, ra), h) &
+                          _mm512_cmplt_epu32_mask(_mm512_add_epi32(p.cb, rb), w);
       __m512 val = _mm512_setzero_ps();
-      if (runs[v] <= kMaxRuns) {
-        for (int k = 0; k < runs[v]; ++k)
-          val = _mm512_mask_loadu_ps(val, m & run_mask[v][k], g.x + (int64_t(ro) + run_base[v][k]));
+      if (p.runs <= kMaxRuns) {
+        for (int k = 0; k < p.runs; ++k)
+          val = _mm512_mask_loadu_ps(val, m & p.run_mask[k], g.x + (int64_t(ro) + p.run_base[k]));
       } else {
-        val = _mm512_mask_i32gather_ps(val, m, _mm512_add_epi32(coff[v], _mm512_set1_epi32(ro)), g.x, 4);
+        val = _mm512_mask_i32gather_ps(val, m, _mm512_add_epi32(p.coff, _mm512_set1_epi32(ro)), g.x, 4);
       }
-      _mm512_storeu_ps(dst + r * 32 + 16 * v, val);
+      _mm512_storeu_ps(dst + ((v / 2) * kc + r) * 32 + 16 * (v % 2), val);
     }
   }
 }
 
 template <class T>
-void pack_gather(T* dst, const Gather<T>& g, int64_t r0, int64_t kc, int64_t c0, int cols, int nr) {
+void pack_gather(T* dst, const Gather<T>& g, int64_t r0, int64_t kc, int64_t c0, int64_t n, int panels, int nr) {
   if constexpr (std::is_same_v<T, float>) {
-    if (nr == 32 && gemm_isa() == GemmIsa::avx512) return pack_gather_avx512(dst, g, r0, kc, c0, cols);
+    if (nr == 32 && gemm_isa() == GemmIsa::avx512) return pack_gather_avx512(dst, g, r0, kc, c0, n, panels);
   }
-  pack_gather_plain(dst, g, r0, kc, c0, cols, nr);
+  pack_gather_plain(dst, g, r0, kc, c0, n, panels, nr);
 }
 
 // ---- the driver
@@ -170,6 +186,9 @@ void implicit_gemm(int64_t M, const std::vector<KSegment<T>>& segs, int64_t a_rs
   const int nt = omp_in_parallel() || 2.0 * double(M) * double(N) * double(K) < kParallelFlops
                      ? 1
                      : omp_get_max_threads();
+  // Blocks of panels, at least two per thread when there are enough panels.
+  const int64_t block_panels = std::clamp<int64_t>(panels / (2 * nt), 1, kBlockPanels);
+  const int64_t blocks = (panels + block_panels - 1) / block_panels;
   T* apack = a_scratch.get<T>(size_t(std::min<int64_t>(cfg.mc, (M + MR - 1) / MR * MR) * cfg.kc));
   for (int64_t ic = 0; ic < M; ic += cfg.mc) {
     const int64_t mcb = std::min<int64_t>(cfg.mc, M - ic), apanels = (mcb + MR - 1) / MR;
@@ -187,27 +206,31 @@ void implicit_gemm(int64_t M, const std::vector<KSegment<T>>& segs, int64_t a_rs
             cfg.pack_a(apack + ip * kc * MR, ablock + ip * MR * a_rs, a_rs, a_cs,
                        std::min<int64_t>(MR, mcb - ip * MR), kc);
 #pragma omp for schedule(static)
-          for (int64_t jp = 0; jp < panels; ++jp) {
-            const int64_t n0 = jp * NR;
-            const int cols = int(std::min<int64_t>(NR, N - n0));
-            T* bp = panel_scratch.get<T>(size_t(kc * NR + MR * NR));
-            T* tile = bp + kc * NR;
-            pack_gather(bp, b, k0, kc, n0, cols, NR);
-            // Columns at consecutive addresses: the micro-kernel writes C itself.
-            const bool direct = ccol[n0 + cols - 1] - ccol[n0] == cols - 1;
+          for (int64_t jb = 0; jb < blocks; ++jb) {
+            const int64_t p0 = jb * block_panels;
+            const int np = int(std::min<int64_t>(block_panels, panels - p0));
+            T* bp = panel_scratch.get<T>(size_t(np * kc * NR + MR * NR));
+            T* tile = bp + np * kc * NR;
+            pack_gather(bp, b, k0, kc, p0 * NR, N, np, NR);
             for (int64_t ip = 0; ip < apanels; ++ip) {
               const int mr = int(std::min<int64_t>(MR, mcb - ip * MR));
               T* crow = c + (ic + ip * MR) * c_rs;
-              if (direct) {
-                cfg.micro(kc, apack + ip * kc * MR, bp, crow + ccol[n0], c_rs, 1, T(1), beta_k, mr, cols);
-                continue;
-              }
-              cfg.micro(kc, apack + ip * kc * MR, bp, tile, NR, 1, T(1), T(0), mr, cols);
-              for (int i = 0; i < mr; ++i)
-                for (int j = 0; j < cols; ++j) {
-                  T& d = crow[i * c_rs + ccol[n0 + j]];
-                  d = beta_k == T(0) ? tile[i * NR + j] : tile[i * NR + j] + beta_k * d;
+              for (int q = 0; q < np; ++q) {
+                const int64_t n0 = (p0 + q) * NR;
+                const int cols = int(std::min<int64_t>(NR, N - n0));
+                const T* bq = bp + q * kc * NR;
+                // Columns at consecutive addresses: the micro-kernel writes C itself.
+                if (ccol[n0 + cols - 1] - ccol[n0] == cols - 1) {
+                  cfg.micro(kc, apack + ip * kc * MR, bq, crow + ccol[n0], c_rs, 1, T(1), beta_k, mr, cols);
+                  continue;
                 }
+                cfg.micro(kc, apack + ip * kc * MR, bq, tile, NR, 1, T(1), T(0), mr, cols);
+                for (int i = 0; i < mr; ++i)
+                  for (int j = 0; j < cols; ++j) {
+                    T& d = crow[i * c_rs + ccol[n0 + j]];
+                    d = beta_k == T(0) ? tile[i * NR + j] : tile[i * NR + j] + beta_k * d;
+                  }
+              }
             }
           }
         }
