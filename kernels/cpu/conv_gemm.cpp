@@ -201,10 +201,7 @@ void implicit_gemm(int64_t M, const std::vector<KSegment<T>>& segs, int64_t a_rs
         const T* ablock = seg.a + (k0 - seg.k0) * a_cs + ic * a_rs;
 #pragma omp parallel num_threads(nt) if (nt > 1)
         {
-#pragma omp for schedule(static)
-          for (int64_t ip = 0; ip < apanels; ++ip)
-            cfg.pack_a(apack + ip * kc * MR, ablock + ip * MR * a_rs, a_rs, a_cs,
-                       std::min<int64_t>(MR, mcb - ip * MR), kc);
+          pack_a_block(cfg, apack, ablock, a_rs, a_cs, mcb, kc);
 #pragma omp for schedule(static)
           for (int64_t jb = 0; jb < blocks; ++jb) {
             const int64_t p0 = jb * block_panels;

@@ -188,7 +188,9 @@ MOX_PACKERS(plain, "default")
 }
 
 // r[j][i] = old r[i][j] for a 16 x 16 block: 32-bit, then 64-bit interleaves, then 128-bit lane
-// shuffles.
+// shuffles. (GCC 12 warns about the intrinsics' own undefined pass-through operand.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 [[gnu::target("avx512f")]] void transpose16(__m512 r[16]) {
   __m512 t[16], u[16];
   for (int k = 0; k < 8; ++k) {
@@ -211,6 +213,7 @@ MOX_PACKERS(plain, "default")
     r[12 + q] = _mm512_shuffle_f32x4(vb, wb, 0xDD);
   }
 }
+#pragma GCC diagnostic pop
 
 [[gnu::target("avx512f")]] void pack_a_avx512_f32(float* dst, const float* a, int64_t rs, int64_t cs,
                                                   int64_t mc, int64_t kc) {
@@ -313,10 +316,7 @@ void gemm_one(const GemmConfig<T>& cfg, int64_t M, int64_t N, int64_t K, T alpha
       const T* ablock = A + ic * a_rs + pc * a_cs;
 #pragma omp parallel num_threads(nt) if (nt > 1)
       {
-#pragma omp for schedule(static)
-        for (int64_t ip = 0; ip < apanels; ++ip)
-          cfg.pack_a(apack + ip * kc * MR, ablock + ip * MR * a_rs, a_rs, a_cs,
-                     std::min<int64_t>(MR, mcb - ip * MR), kc);
+        pack_a_block(cfg, apack, ablock, a_rs, a_cs, mcb, kc);
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < nblocks * msplit; ++task) {
           const int64_t jc = task / msplit * nc, ncb = std::min(nc, N - jc), bpanels = (ncb + NR - 1) / NR;

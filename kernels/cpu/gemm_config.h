@@ -3,6 +3,7 @@
 // micro-kernel family in use, and a per-thread scratch buffer. The implicit-GEMM convolution
 // (kernels/cpu/conv_gemm.cpp) packs its own B panels and runs these micro-kernels on them.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <new>
@@ -35,6 +36,17 @@ struct GemmConfig {
 // or double.
 template <class T>
 GemmConfig<T> gemm_config();
+
+// Packs the mc x kc block at a into MR-tall micro-panels at dst. Called by every thread of an
+// OpenMP parallel region, it shares the panels out among them (an orphaned omp for, with its
+// barrier at the end).
+template <class T>
+void pack_a_block(const GemmConfig<T>& cfg, T* dst, const T* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc) {
+  const int64_t panels = (mc + cfg.mr - 1) / cfg.mr;
+#pragma omp for schedule(static)
+  for (int64_t ip = 0; ip < panels; ++ip)
+    cfg.pack_a(dst + ip * kc * cfg.mr, a + ip * cfg.mr * rs, rs, cs, std::min<int64_t>(cfg.mr, mc - ip * cfg.mr), kc);
+}
 
 // Grow-only 64-byte-aligned scratch memory; keep one per thread and role (thread_local).
 struct Scratch {
