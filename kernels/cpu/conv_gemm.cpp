@@ -9,8 +9,8 @@
 // X̂[tap (ci, i, j)][position (b, oy, ox)] = x[b, ci, oy*sh - ph + i*dh, ox*sw - pw + j*dw], 0 in
 // the padding. Both indices split into a row part and a column part that add (offset, input
 // row, input column), so one gathering packer serves X̂ and X̂ᵀ. Panels run on the GEMM's
-// register-blocked micro-kernels (kernels/cpu/gemm_config.h); the AVX-512 f32 packer loads
-// runs of consecutive addresses with masked loads and gathers the rest. Measured by bench_conv.
+// register-blocked micro-kernels (kernels/cpu/gemm_config.h); the AVX-512 f32 packer reads runs
+// of addresses at step 1 or 2 with masked loads and gathers the rest. Measured by bench_conv.
 #include <immintrin.h>
 #include <omp.h>
 
@@ -96,43 +96,51 @@ void pack_gather_plain(T* dst, const Gather<T>& g, int64_t r0, int64_t kc, int64
 }
 
 // f32, NR = 32: 16-lane vectors, two per panel row. A vector whose offsets form at most
-// kMaxRuns runs of consecutive values (positions along an output row at stride 1, which break
-// where the row ends) is read with one masked load per run, the mask also dropping the
-// padding; any other vector is gathered. Rows go outermost so each input row is read along
-// the whole block in one sweep.
+// kMaxRuns runs with a step of 1 (positions along an output row at stride 1, which break where
+// the row ends) is read with one masked load per run; with a step of 2 (stride 2), with two
+// masked loads and a permute keeping the even elements; the masks also drop the padding. Any
+// other vector is gathered. Rows go outermost so each input row is read along the whole block
+// in one sweep.
 constexpr int kMaxRuns = 4;
 constexpr int kBlockPanels = 8;  // panels packed together: a kc x 256 block stays in L2
 
 struct VectorPlan {
   __m512i coff, ca, cb;
   __mmask16 live, run_mask[kMaxRuns];
-  int32_t run_base[kMaxRuns];  // lane j of a run reads x[ro + run_base + j]
-  int runs;                    // > kMaxRuns: gather
+  int32_t run_base[kMaxRuns];  // lane j of a run reads x[ro + run_base + step * j]
+  int runs, step;              // step 0: gather
 };
 
-[[gnu::target("avx512f")]] void plan_vector(VectorPlan& v, const Gather<float>& g, int64_t c, int64_t n) {
-  const int lanes = int(std::clamp<int64_t>(n - c, 0, 16));
-  const int32_t* off = g.coff + c;
-  v.live = __mmask16((1u << lanes) - 1);
-  v.coff = _mm512_maskz_loadu_epi32(v.live, off);
-  v.ca = _mm512_maskz_loadu_epi32(v.live, g.ca + c);
-  v.cb = _mm512_maskz_loadu_epi32(v.live, g.cb + c);
+// Splits the lanes' offsets into runs of the given step; false if there are more than kMaxRuns.
+bool find_runs(VectorPlan& v, const int32_t* off, int lanes, int step) {
   v.runs = 0;
   for (int j = 0; j < lanes; ++j) {
-    if (j == 0 || off[j] != off[j - 1] + 1) {
-      if (++v.runs > kMaxRuns) break;
+    if (j == 0 || off[j] != off[j - 1] + step) {
+      if (++v.runs > kMaxRuns) return false;
       v.run_mask[v.runs - 1] = 0;
-      v.run_base[v.runs - 1] = off[j] - j;
+      v.run_base[v.runs - 1] = off[j] - step * j;
     }
     v.run_mask[v.runs - 1] |= __mmask16(1u << j);
   }
+  v.step = step;
+  return true;
 }
 
-[[gnu::target("avx512f")]] void pack_gather_avx512(float* dst, const Gather<float>& g, int64_t r0,
-                                                   int64_t kc, int64_t c0, int64_t n, int panels) {
+[[gnu::target("avx512f")]] void plan_vector(VectorPlan& v, const Gather<float>& g, int64_t c, int64_t n) {
+  const int lanes = int(std::clamp<int64_t>(n - c, 0, 16));
+  v.live = __mmask16((1u << lanes) - 1);
+  v.coff = _mm512_maskz_loadu_epi32(v.live, g.coff + c);
+  v.ca = _mm512_maskz_loadu_epi32(v.live, g.ca + c);
+  v.cb = _mm512_maskz_loadu_epi32(v.live, g.cb + c);
+  if (!find_runs(v, g.coff + c, lanes, 1) && !find_runs(v, g.coff + c, lanes, 2)) v.step = 0;
+}
+
+[[gnu::target("avx512f,bmi2")]] void pack_gather_avx512(float* dst, const Gather<float>& g, int64_t r0,
+                                                        int64_t kc, int64_t c0, int64_t n, int panels) {
   VectorPlan plan[2 * kBlockPanels];
   for (int v = 0; v < 2 * panels; ++v) plan_vector(plan[v], g, c0 + 16 * v, n);
   const __m512i h = _mm512_set1_epi32(g.h), w = _mm512_set1_epi32(g.w);
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   for (int64_t r = 0; r < kc; ++r) {
     const int32_t ro = g.roff[r0 + r];
     const __m512i ra = _mm512_set1_epi32(g.ra[r0 + r]), rb = _mm512_set1_epi32(g.rb[r0 + r]);
@@ -141,9 +149,18 @@ struct VectorPlan {
       const __mmask16 m = p.live & _mm512_cmplt_epu32_mask(_mm512_add_epi32(p.ca, ra), h) &
                           _mm512_cmplt_epu32_mask(_mm512_add_epi32(p.cb, rb), w);
       __m512 val = _mm512_setzero_ps();
-      if (p.runs <= kMaxRuns) {
+      if (p.step == 1) {
         for (int k = 0; k < p.runs; ++k)
           val = _mm512_mask_loadu_ps(val, m & p.run_mask[k], g.x + (int64_t(ro) + p.run_base[k]));
+      } else if (p.step == 2) {
+        for (int k = 0; k < p.runs; ++k) {
+          const __mmask16 lanes = m & p.run_mask[k];
+          const uint32_t wide = _pdep_u32(lanes, 0x55555555u);  // lane j -> element 2j
+          const float* src = g.x + (int64_t(ro) + p.run_base[k]);
+          __m512 lo = _mm512_maskz_loadu_ps(__mmask16(wide), src);
+          __m512 hi = _mm512_maskz_loadu_ps(__mmask16(wide >> 16), src + 16);
+          val = _mm512_mask_mov_ps(val, lanes, _mm512_permutex2var_ps(lo, even, hi));
+        }
       } else {
         val = _mm512_mask_i32gather_ps(val, m, _mm512_add_epi32(p.coff, _mm512_set1_epi32(ro)), g.x, 4);
       }
@@ -152,10 +169,18 @@ struct VectorPlan {
   }
 }
 
+bool has_bmi2() {
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("bmi2");
+  }();
+  return yes;
+}
+
 template <class T>
 void pack_gather(T* dst, const Gather<T>& g, int64_t r0, int64_t kc, int64_t c0, int64_t n, int panels, int nr) {
   if constexpr (std::is_same_v<T, float>) {
-    if (nr == 32 && gemm_isa() == GemmIsa::avx512) return pack_gather_avx512(dst, g, r0, kc, c0, n, panels);
+    if (nr == 32 && gemm_isa() == GemmIsa::avx512 && has_bmi2()) return pack_gather_avx512(dst, g, r0, kc, c0, n, panels);
   }
   pack_gather_plain(dst, g, r0, kc, c0, n, panels, nr);
 }
