@@ -23,12 +23,12 @@ using Im2colFn = void(DType, const Conv2dGeom&, const void* x, void* col);
 using Col2imFn = void(DType, const Conv2dGeom&, const void* col, void* x);
 
 // Implicit-GEMM convolution with groups (weight [out_c, c/groups, kh, kw], y [n, out_c, oh, ow]).
-// Forward: y = conv(x, weight) + beta * y, beta 0 (y's old contents ignored) or 1 (y holds the
-// bias). Weight gradient: gw = sum over images of gy correlated with x (overwrites gw). Input
+// Forward: y = conv(x, weight) + bias (bias [out_c] in the same dtype, or null; y's old
+// contents are ignored). Weight gradient: gw = sum over images of gy correlated with x (overwrites gw). Input
 // gradient (overwrites gx): only for stride 1 with padding at most dilation*(kernel-1) per axis;
 // other geometries throw std::invalid_argument.
 using ConvImplicitFn = void(DType, const Conv2dGeom&, int64_t groups, int64_t out_c, const void* x,
-                            const void* weight, void* y, double beta);
+                            const void* weight, const void* bias, void* y);
 using ConvImplicitBackwardWeightFn = void(DType, const Conv2dGeom&, int64_t groups, int64_t out_c,
                                           const void* gy, const void* x, void* gw);
 using ConvImplicitBackwardInputFn = void(DType, const Conv2dGeom&, int64_t groups, int64_t out_c,

@@ -112,16 +112,17 @@ Tensor conv_forward(const ConvPlan& p, const Tensor& x, const Tensor& w, const T
   int64_t es = dtype_size(ct), chw = p.g.c * p.g.h * p.g.w;
   Tensor out = empty({p.g.n, p.out_c, p.g.oh, p.g.ow}, opts(ct, x.device()));
   if (out.numel() == 0) return out;
+  if (p.implicit) {
+    Tensor b = bias.defined() ? bias.to(ct).contiguous() : Tensor();
+    kernel(conv2d_implicit_stub, x.device(), op)(ct, p.g, p.groups, p.out_c, x.raw_data(), w.raw_data(),
+                                                 b.defined() ? b.raw_data() : nullptr, out.raw_data());
+    return out;
+  }
   if (bias.defined()) copy_into(out, bias.reshape({1, p.out_c, 1, 1}));
   if (p.depthwise) {
     if (!bias.defined()) out.zero_();
     kernel(depthwise_conv2d_stub, x.device(), op)(ct, p.g, p.og, x.raw_data(), w.raw_data(),
                                                   out.raw_data());
-    return out;
-  }
-  if (p.implicit) {
-    kernel(conv2d_implicit_stub, x.device(), op)(ct, p.g, p.groups, p.out_c, x.raw_data(), w.raw_data(),
-                                                 out.raw_data(), bias.defined() ? 1 : 0);
     return out;
   }
   Tensor col = p.direct ? Tensor() : empty({p.chunk, p.rows, p.ohw}, opts(ct, x.device()));

@@ -11,6 +11,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "kernels/conv.h"
 #include "kernels/cpu/loop.h"
@@ -245,19 +246,24 @@ void for_each_pool_plane(const Pool2dGeom& g, Body body) {
 
 template <class T>
 void max_pool_typed(const Pool2dGeom& g, const T* x, T* y, int64_t* idx) {
+  // The windows' row and column ranges, the same for every plane.
+  std::vector<Window> rows(size_t(g.oh)), cols(size_t(g.ow));
+  for (int64_t oy = 0; oy < g.oh; ++oy) rows[size_t(oy)] = window(g, oy, 0);
+  for (int64_t ox = 0; ox < g.ow; ++ox) cols[size_t(ox)] = window(g, 0, ox);
   for_each_pool_plane(g, [&](int64_t p) {
     const T* xp = x + p * g.h * g.w;
     T* yp = y + p * g.oh * g.ow;
     int64_t* ip = idx + p * g.oh * g.ow;
-    for (int64_t oy = 0; oy < g.oh; ++oy)
+    for (int64_t oy = 0; oy < g.oh; ++oy) {
+      const int64_t h0 = rows[size_t(oy)].h0, h1 = rows[size_t(oy)].h1;
       for (int64_t ox = 0; ox < g.ow; ++ox) {
-        Window win = window(g, oy, ox);
+        const int64_t w0 = cols[size_t(ox)].w0, w1 = cols[size_t(ox)].w1;
         T best = -std::numeric_limits<T>::infinity();
-        int64_t at = win.h0 * g.w + win.w0;
-        for (int64_t iy = win.h0; iy < win.h1; ++iy)
-          for (int64_t ix = win.w0; ix < win.w1; ++ix) {
-            T v = xp[iy * g.w + ix];
-            if (v > best || std::isnan(v)) {
+        int64_t at = h0 * g.w + w0;
+        for (int64_t iy = h0; iy < h1; ++iy)
+          for (int64_t ix = w0; ix < w1; ++ix) {
+            const T v = xp[iy * g.w + ix];
+            if (v > best || v != v) {  // NaN wins
               best = v;
               at = iy * g.w + ix;
             }
@@ -265,6 +271,7 @@ void max_pool_typed(const Pool2dGeom& g, const T* x, T* y, int64_t* idx) {
         yp[oy * g.ow + ox] = best;
         ip[oy * g.ow + ox] = at;
       }
+    }
   });
 }
 

@@ -101,7 +101,7 @@ void pack_gather_plain(T* dst, const Gather<T>& g, int64_t r0, int64_t kc, int64
 // masked loads and a permute keeping the even elements; the masks also drop the padding. Any
 // other vector is gathered. Rows go outermost so each input row is read along the whole block
 // in one sweep.
-constexpr int kMaxRuns = 4;
+constexpr int kMaxRuns = 8;
 constexpr int kBlockPanels = 8;  // panels packed together: a kc x 256 block stays in L2
 
 struct VectorPlan {
@@ -200,11 +200,14 @@ thread_local Scratch a_scratch, panel_scratch;
 // Below this many flops a convolution runs on the calling thread.
 constexpr double kParallelFlops = double(1 << 20);
 
-// C = A · B + beta * C with A M x K (strides a_rs, a_cs within a segment), B gathered (K x N),
-// C's element (m, n) at c + m * c_rs + ccol[n] (ccol strictly increasing).
+// C = A · B + beta * C (+ row_bias[m] on row m, when given) with A M x K (strides a_rs, a_cs
+// within a segment), B gathered (K x N), C's element (m, n) at c + m * c_rs + ccol[n] (ccol
+// strictly increasing). The bias is written into each C tile just before its first product,
+// while the tile is in cache.
 template <class T>
 void implicit_gemm(int64_t M, const std::vector<KSegment<T>>& segs, int64_t a_rs, int64_t a_cs,
-                   const Gather<T>& b, int64_t N, T* c, const int64_t* ccol, int64_t c_rs, T beta) {
+                   const Gather<T>& b, int64_t N, T* c, const int64_t* ccol, int64_t c_rs, T beta,
+                   const T* row_bias) {
   const GemmConfig<T> cfg = gemm_config<T>();
   const int MR = cfg.mr, NR = cfg.nr;
   const int64_t panels = (N + NR - 1) / NR, K = segs.empty() ? 0 : segs.back().k1 - segs.front().k0;
@@ -222,6 +225,7 @@ void implicit_gemm(int64_t M, const std::vector<KSegment<T>>& segs, int64_t a_rs
       for (int64_t k0 = seg.k0; k0 < seg.k1; k0 += cfg.kc) {
         const int64_t kc = std::min<int64_t>(cfg.kc, seg.k1 - k0);
         const T beta_k = first ? beta : T(1);
+        const bool add_bias = first && row_bias;
         first = false;
         const T* ablock = seg.a + (k0 - seg.k0) * a_cs + ic * a_rs;
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -241,16 +245,21 @@ void implicit_gemm(int64_t M, const std::vector<KSegment<T>>& segs, int64_t a_rs
                 const int64_t n0 = (p0 + q) * NR;
                 const int cols = int(std::min<int64_t>(NR, N - n0));
                 const T* bq = bp + q * kc * NR;
+                const T* bias = add_bias ? row_bias + ic + ip * MR : nullptr;
                 // Columns at consecutive addresses: the micro-kernel writes C itself.
                 if (ccol[n0 + cols - 1] - ccol[n0] == cols - 1) {
-                  cfg.micro(kc, apack + ip * kc * MR, bq, crow + ccol[n0], c_rs, 1, T(1), beta_k, mr, cols);
+                  T* ct = crow + ccol[n0];
+                  if (bias)
+                    for (int i = 0; i < mr; ++i) std::fill_n(ct + i * c_rs, cols, bias[i]);
+                  cfg.micro(kc, apack + ip * kc * MR, bq, ct, c_rs, 1, T(1), bias ? T(1) : beta_k, mr, cols);
                   continue;
                 }
                 cfg.micro(kc, apack + ip * kc * MR, bq, tile, NR, 1, T(1), T(0), mr, cols);
                 for (int i = 0; i < mr; ++i)
                   for (int j = 0; j < cols; ++j) {
                     T& d = crow[i * c_rs + ccol[n0 + j]];
-                    d = beta_k == T(0) ? tile[i * NR + j] : tile[i * NR + j] + beta_k * d;
+                    const T t = tile[i * NR + j] + (bias ? bias[i] : T(0));
+                    d = beta_k == T(0) ? t : t + beta_k * d;
                   }
               }
             }
@@ -272,7 +281,7 @@ int64_t images_per_pass(const Conv2dGeom& g) {
 }
 
 template <class T>
-void forward_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, const T* x, const T* w, T* y, T beta) {
+void forward_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, const T* x, const T* w, const T* bias, T* y) {
   const int64_t cg = g.c / groups, og = out_c / groups, taps = cg * g.kh * g.kw, ohw = g.oh * g.ow;
   const IndexParts rows = tap_parts(g, cg);
   const int64_t step = images_per_pass(g);
@@ -287,7 +296,7 @@ void forward_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, const T* 
     for (int64_t gi = 0; gi < groups; ++gi)
       implicit_gemm<T>(og, {{0, taps, w + gi * og * taps}}, taps, 1,
                        gather(xs + gi * cg * g.h * g.w, g, rows, cols), images * ohw,
-                       ys + gi * og * ohw, ccol.data(), ohw, beta);
+                       ys + gi * og * ohw, ccol.data(), ohw, T(0), bias ? bias + gi * og : nullptr);
   }
 }
 
@@ -307,7 +316,7 @@ void backward_weight_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, c
       for (int64_t b = 0; b < images; ++b)
         segs.push_back({b * ohw, (b + 1) * ohw, gy + ((n0 + b) * out_c + gi * og) * ohw});
       implicit_gemm<T>(og, segs, ohw, 1, gather(xs + gi * cg * g.h * g.w, g, rows, cols), taps,
-                       gw + gi * og * taps, ccol.data(), taps, n0 == 0 ? T(0) : T(1));
+                       gw + gi * og * taps, ccol.data(), taps, n0 == 0 ? T(0) : T(1), nullptr);
     }
   }
 }
@@ -327,14 +336,14 @@ void backward_input_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, co
   t.c = out_c, t.h = g.oh, t.w = g.ow;
   t.ph = g.dh * (g.kh - 1) - g.ph, t.pw = g.dw * (g.kw - 1) - g.pw;
   t.oh = g.h, t.ow = g.w;
-  forward_typed(t, groups, g.c, gy, wf.data(), gx, T(0));
+  forward_typed(t, groups, g.c, gy, wf.data(), static_cast<const T*>(nullptr), gx);
 }
 
 void forward(DType dt, const Conv2dGeom& g, int64_t groups, int64_t out_c, const void* x, const void* w,
-             void* y, double beta) {
+             const void* bias, void* y) {
   MOX_DISPATCH_FLOAT(dt, T, unsupported("conv2d", dt),
                      forward_typed(g, groups, out_c, static_cast<const T*>(x), static_cast<const T*>(w),
-                                   static_cast<T*>(y), T(beta)));
+                                   static_cast<const T*>(bias), static_cast<T*>(y)));
 }
 
 void backward_weight(DType dt, const Conv2dGeom& g, int64_t groups, int64_t out_c, const void* gy,
