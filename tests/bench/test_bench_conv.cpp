@@ -17,19 +17,13 @@ test::Run bench_conv(const std::string& args) {
   return test::run_command(std::string(MOX_BIN_DIR) + "/bench_conv " + args);
 }
 
-nlohmann::json last_line_json(const std::string& out) {
-  std::string s = out;
-  while (!s.empty() && s.back() == '\n') s.pop_back();
-  return nlohmann::json::parse(s.substr(s.find_last_of('\n') + 1));
-}
-
 }  // namespace
 
 TEST_CASE("bench_conv times Mox and oneDNN on ResNet-50 3x3 layers and agrees with oneDNN") {
   test::Run r = bench_conv("--batch 1 --layers res2_3x3,res3_3x3_s2 --reps 1 --warmup 0 --json --peers onednn");
   INFO(r.output);
   REQUIRE(r.status == 0);
-  nlohmann::json j = last_line_json(r.output);
+  nlohmann::json j = test::json_of_last_line(r.output);
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f")) {
     CHECK(j["conditions"]["fma_peak_1thread"].get<double>() > 0);

@@ -16,13 +16,6 @@ Run mox_train(const std::string& args) {
   return run_command(std::string(MOX_BIN_DIR) + "/mox train " + args);
 }
 
-// The JSON object `mox train --json` prints last.
-nlohmann::json last_json(const std::string& text) {
-  size_t at = text.rfind("\n{");
-  REQUIRE_MESSAGE(at != std::string::npos, text);
-  return nlohmann::json::parse(text.substr(at + 1));
-}
-
 }  // namespace
 
 TEST_CASE("mox train: bad --dtype and --loss_scale values fail naming the flag") {
@@ -52,7 +45,7 @@ TEST_CASE("mox train: f16 with dynamic loss scaling and bf16 train the CNN to th
                          dir.string());
     INFO(o.output);
     REQUIRE(o.status == 0);
-    nlohmann::json j = last_json(o.output);
+    nlohmann::json j = test::json_of_last_line(o.output);
     CHECK(j["dtype"] == dtype);
     CHECK(j["steps"] == 150);
     return j;
