@@ -24,9 +24,16 @@ using Col2imFn = void(DType, const Conv2dGeom&, const void* col, void* x);
 
 // Implicit-GEMM convolution with groups (weight [out_c, c/groups, kh, kw], y [n, out_c, oh, ow]).
 // Forward: y = conv(x, weight) + bias (bias [out_c] in the same dtype, or null; y's old
-// contents are ignored). Weight gradient: gw = sum over images of gy correlated with x (overwrites gw). Input
-// gradient (overwrites gx): only for stride 1 with padding at most dilation*(kernel-1) per axis;
+// contents are ignored). Weight gradient: gw = sum over images of gy correlated with x
+// (overwrites gw). Input gradient (overwrites gx): only where input_grad_is_convolution(g);
 // other geometries throw std::invalid_argument.
+// True when the input gradient of a convolution is itself a convolution of gy (with the
+// flipped, transposed weight and padding dilation*(kernel-1) - padding): stride 1 and padding
+// at most dilation*(kernel-1) on both axes.
+inline bool input_grad_is_convolution(const Conv2dGeom& g) {
+  return g.sh == 1 && g.sw == 1 && g.ph <= g.dh * (g.kh - 1) && g.pw <= g.dw * (g.kw - 1);
+}
+
 using ConvImplicitFn = void(DType, const Conv2dGeom&, int64_t groups, int64_t out_c, const void* x,
                             const void* weight, const void* bias, void* y);
 using ConvImplicitBackwardWeightFn = void(DType, const Conv2dGeom&, int64_t groups, int64_t out_c,

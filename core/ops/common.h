@@ -9,6 +9,12 @@
 
 namespace mox {
 
+// Whether a kernel is registered for device in stub (for ops with an optional fast path).
+template <class Fn>
+bool has_kernel(const DispatchStub<Fn>& stub, Device device) {
+  return stub.table[int(device.type)] != nullptr;
+}
+
 // The kernel registered for device in stub, or a DeviceError naming the op.
 template <class Fn>
 Fn* kernel(const DispatchStub<Fn>& stub, Device device, const char* op) {

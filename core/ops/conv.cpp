@@ -53,11 +53,11 @@ ConvPlan plan(const Tensor& x, const Tensor& w, const Conv2dOptions& o) {
   p.rows = p.g.c * p.kk;
   p.direct = p.kk == 1 && p.g.sh == 1 && p.g.sw == 1 && p.g.ph == 0 && p.g.pw == 0;
   p.depthwise = p.groups > 1 && p.cg == 1;
-  const int dev = int(x.device().type);
-  p.implicit = conv_algorithm() == ConvAlgorithm::fastest && !p.depthwise && conv2d_implicit_stub.table[dev];
-  p.implicit_weight = p.implicit && !p.direct && conv2d_implicit_backward_weight_stub.table[dev];
-  p.implicit_input = p.implicit && conv2d_implicit_backward_input_stub.table[dev] && p.g.sh == 1 &&
-                     p.g.sw == 1 && p.g.ph <= p.g.dh * (p.g.kh - 1) && p.g.pw <= p.g.dw * (p.g.kw - 1);
+  const Device dev = x.device();
+  p.implicit = conv_algorithm() == ConvAlgorithm::fastest && !p.depthwise && has_kernel(conv2d_implicit_stub, dev);
+  p.implicit_weight = p.implicit && !p.direct && has_kernel(conv2d_implicit_backward_weight_stub, dev);
+  p.implicit_input = p.implicit && input_grad_is_convolution(p.g) &&
+                     has_kernel(conv2d_implicit_backward_input_stub, dev);
   p.chunk = std::clamp<int64_t>(kColBudget / std::max<int64_t>(1, p.rows * p.ohw), 1,
                                 std::max<int64_t>(1, p.g.n));
   return p;

@@ -355,7 +355,7 @@ void backward_weight(DType dt, const Conv2dGeom& g, int64_t groups, int64_t out_
 
 void backward_input(DType dt, const Conv2dGeom& g, int64_t groups, int64_t out_c, const void* gy,
                     const void* w, void* gx) {
-  if (g.sh != 1 || g.sw != 1 || g.ph > g.dh * (g.kh - 1) || g.pw > g.dw * (g.kw - 1))
+  if (!input_grad_is_convolution(g))
     throw std::invalid_argument("conv2d_backward_input: the implicit GEMM needs stride 1 and padding "
                                 "at most dilation*(kernel-1)");
   MOX_DISPATCH_FLOAT(dt, T, unsupported("conv2d_backward_input", dt),
