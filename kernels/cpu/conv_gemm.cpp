@@ -41,6 +41,11 @@ struct Gather {
 // Index parts of a convolution's taps and output positions (see the file comment).
 struct IndexParts {
   std::vector<int32_t> off, row, col;
+  explicit IndexParts(int64_t n) {
+    off.reserve(size_t(n));
+    row.reserve(size_t(n));
+    col.reserve(size_t(n));
+  }
   void push(int64_t o, int64_t r, int64_t c) {
     off.push_back(int32_t(o));
     row.push_back(int32_t(r));
@@ -49,7 +54,7 @@ struct IndexParts {
 };
 
 IndexParts tap_parts(const Conv2dGeom& g, int64_t channels) {
-  IndexParts p;
+  IndexParts p(channels * g.kh * g.kw);
   for (int64_t ci = 0; ci < channels; ++ci)
     for (int64_t i = 0; i < g.kh; ++i)
       for (int64_t j = 0; j < g.kw; ++j) p.push(ci * g.h * g.w + i * g.dh * g.w + j * g.dw, i * g.dh, j * g.dw);
@@ -57,7 +62,7 @@ IndexParts tap_parts(const Conv2dGeom& g, int64_t channels) {
 }
 
 IndexParts position_parts(const Conv2dGeom& g, int64_t images) {
-  IndexParts p;
+  IndexParts p(images * g.oh * g.ow);
   for (int64_t b = 0; b < images; ++b)
     for (int64_t oy = 0; oy < g.oh; ++oy)
       for (int64_t ox = 0; ox < g.ow; ++ox) {

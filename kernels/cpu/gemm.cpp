@@ -122,25 +122,20 @@ void micro_scalar(int64_t kc, const T* __restrict a, const T* __restrict b, T* c
 
 // ---- packing (written once, compiled per ISA so the copies vectorize)
 
-// MR-tall micro-panels of the mc x kc block at a: panel r holds, for each p, rows r*MR.. .
+// One MR-tall micro-panel of the rows x kc block at a (rows <= MR): for each p, the rows' values
+// (zero-padded).
 template <class T, int MR>
 [[gnu::always_inline]] inline void pack_a_body(T* dst, const T* a, int64_t rs, int64_t cs,
-                                               int64_t mc, int64_t kc) {
-  for (int64_t ip = 0; ip < mc; ip += MR) {
-    int rows = int(std::min<int64_t>(MR, mc - ip));
-    if (rows == MR && rs == 1) {  // a transposed: each step's MR values are contiguous
-      for (int64_t p = 0; p < kc; ++p)
-        for (int i = 0; i < MR; ++i) dst[p * MR + i] = a[ip + p * cs + i];
-    } else {
-      for (int i = 0; i < rows; ++i) {
-        const T* src = a + (ip + i) * rs;
-        for (int64_t p = 0; p < kc; ++p) dst[p * MR + i] = src[p * cs];
-      }
-      for (int i = rows; i < MR; ++i)
-        for (int64_t p = 0; p < kc; ++p) dst[p * MR + i] = T(0);
-    }
-    dst += kc * MR;
+                                               int64_t rows, int64_t kc) {
+  if (rows == MR && rs == 1) {  // a transposed: each step's MR values are contiguous
+    for (int64_t p = 0; p < kc; ++p)
+      for (int i = 0; i < MR; ++i) dst[p * MR + i] = a[p * cs + i];
+    return;
   }
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t p = 0; p < kc; ++p) dst[p * MR + i] = a[i * rs + p * cs];
+  for (int64_t i = rows; i < MR; ++i)
+    for (int64_t p = 0; p < kc; ++p) dst[p * MR + i] = T(0);
 }
 
 // Micro-panel of the kc x cols block at b: for each p, the row's NR columns (zero-padded).
@@ -166,8 +161,8 @@ template <class T, int NR>
 #define MOX_PACKERS(SUFFIX, TARGET)                                                       \
   template <class T, int MR>                                                              \
   [[gnu::target(TARGET)]] void pack_a_##SUFFIX(T* dst, const T* a, int64_t rs, int64_t cs, \
-                                               int64_t mc, int64_t kc) {                  \
-    pack_a_body<T, MR>(dst, a, rs, cs, mc, kc);                                           \
+                                               int64_t rows, int64_t kc) {                \
+    pack_a_body<T, MR>(dst, a, rs, cs, rows, kc);                                         \
   }                                                                                       \
   template <class T, int NR>                                                              \
   [[gnu::target(TARGET)]] void pack_b_##SUFFIX(T* dst, const T* b, int64_t rs, int64_t cs, \
@@ -216,9 +211,9 @@ MOX_PACKERS(plain, "default")
 #pragma GCC diagnostic pop
 
 [[gnu::target("avx512f")]] void pack_a_avx512_f32(float* dst, const float* a, int64_t rs, int64_t cs,
-                                                  int64_t mc, int64_t kc) {
+                                                  int64_t rows, int64_t kc) {
   constexpr int MR = 12;
-  if (mc != MR || cs != 1) return pack_a_avx512<float, MR>(dst, a, rs, cs, mc, kc);
+  if (rows != MR || cs != 1) return pack_a_avx512<float, MR>(dst, a, rs, cs, rows, kc);
   int64_t p = 0;
   for (; p + 16 <= kc; p += 16) {
     __m512 r[16];

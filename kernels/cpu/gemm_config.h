@@ -16,9 +16,9 @@ namespace mox::cpu {
 template <class T>
 using MicroFn = void(int64_t kc, const T* a, const T* b, T* c, int64_t rs, int64_t cs, T alpha,
                      T beta, int mr, int nr);
-// Packs the mc x kc block at a (mc <= MR per call gives one micro-panel) into MR-tall micro-panels.
+// Packs the rows x kc block at a (rows <= MR) into one MR-tall micro-panel, zero-padded.
 template <class T>
-using PackAFn = void(T* dst, const T* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc);
+using PackAFn = void(T* dst, const T* a, int64_t rs, int64_t cs, int64_t rows, int64_t kc);
 // Packs a kc x cols block at b (cols <= NR) into one NR-wide micro-panel, zero-padded.
 template <class T>
 using PackBFn = void(T* dst, const T* b, int64_t rs, int64_t cs, int64_t kc, int cols);
