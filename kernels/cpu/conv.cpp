@@ -7,6 +7,9 @@
 // count_include_pad) and the adaptive window rules. Every kernel splits its work over
 // (image, channel) planes with OpenMP; no two threads write the same plane (the depthwise
 // weight gradient splits over output channels). Measured by bench_conv.
+#include <immintrin.h>
+
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -15,6 +18,7 @@
 
 #include "kernels/conv.h"
 #include "kernels/cpu/loop.h"
+#include "kernels/linalg.h"
 
 namespace mox::cpu {
 namespace {
@@ -244,8 +248,62 @@ void for_each_pool_plane(const Pool2dGeom& g, Body body) {
   for (int64_t p = 0; p < g.planes; ++p) body(p);
 }
 
+bool is_full_2x2(const Pool2dGeom& g) {
+  return !g.adaptive && g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 &&
+         2 * g.oh <= g.h && 2 * g.ow <= g.w;
+}
+
+// One output row of 2x2 stride-2 max pooling in f32 from input rows r0 and r1 (r0 at plane
+// offset at0), 16 outputs a step, branch-free. Same choices as the general loop: in the order
+// (0,0), (0,1), (1,0), (1,1), a larger value or a NaN replaces the best so far.
+[[gnu::target("avx512f")]] void max_pool_2x2_row_avx512(const float* r0, const float* r1, int32_t w, int64_t ow,
+                                                      int64_t at0, float* y, int64_t* idx) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const __m512i lanes2 = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+  for (int64_t ox = 0; ox < ow; ox += 16) {
+    const int n = int(std::min<int64_t>(16, ow - ox));
+    const uint32_t in_mask = n == 16 ? ~0u : (1u << (2 * n)) - 1;  // the row's 2n inputs
+    const __mmask16 lo_mask = __mmask16(in_mask), hi_mask = __mmask16(in_mask >> 16);
+    __m512 v[4];  // (0,0), (0,1), (1,0), (1,1) of each window
+    for (int r = 0; r < 2; ++r) {
+      const float* src = (r == 0 ? r0 : r1) + 2 * ox;
+      const __m512 lo = _mm512_maskz_loadu_ps(lo_mask, src), hi = _mm512_maskz_loadu_ps(hi_mask, src + 16);
+      v[2 * r] = _mm512_permutex2var_ps(lo, even, hi);
+      v[2 * r + 1] = _mm512_permutex2var_ps(lo, odd, hi);
+    }
+    const int64_t offset[4] = {0, 1, w, w + 1};
+    __m512 best = v[0];
+    __m512i pick_lo = _mm512_setzero_si512(), pick_hi = pick_lo;  // the chosen offsets, lanes 0-7 and 8-15
+    for (int t = 1; t < 4; ++t) {
+      const __mmask16 take = _mm512_cmp_ps_mask(v[t], best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v[t], v[t], _CMP_UNORD_Q);
+      best = _mm512_mask_mov_ps(best, take, v[t]);
+      pick_lo = _mm512_mask_mov_epi64(pick_lo, __mmask8(take), _mm512_set1_epi64(offset[t]));
+      pick_hi = _mm512_mask_mov_epi64(pick_hi, __mmask8(take >> 8), _mm512_set1_epi64(offset[t]));
+    }
+    const __mmask16 live = __mmask16((1u << n) - 1);
+    _mm512_mask_storeu_ps(y + ox, live, best);
+    const __m512i base = _mm512_add_epi64(_mm512_set1_epi64(at0 + 2 * ox), lanes2);
+    _mm512_mask_storeu_epi64(idx + ox, __mmask8(live), _mm512_add_epi64(base, pick_lo));
+    _mm512_mask_storeu_epi64(idx + ox + 8, __mmask8(live >> 8),
+                             _mm512_add_epi64(_mm512_add_epi64(base, _mm512_set1_epi64(16)), pick_hi));
+  }
+}
+
 template <class T>
 void max_pool_typed(const Pool2dGeom& g, const T* x, T* y, int64_t* idx) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (is_full_2x2(g) && gemm_isa() == GemmIsa::avx512) {
+      for_each_pool_plane(g, [&](int64_t p) {
+        for (int64_t oy = 0; oy < g.oh; ++oy) {
+          const float* r0 = x + p * g.h * g.w + 2 * oy * g.w;
+          const int64_t o = (p * g.oh + oy) * g.ow;
+          max_pool_2x2_row_avx512(r0, r0 + g.w, int32_t(g.w), g.ow, 2 * oy * g.w, y + o, idx + o);
+        }
+      });
+      return;
+    }
+  }
   // The windows' row and column ranges, the same for every plane.
   std::vector<Window> rows(size_t(g.oh)), cols(size_t(g.ow));
   for (int64_t oy = 0; oy < g.oh; ++oy) rows[size_t(oy)] = window(g, oy, 0);

@@ -305,15 +305,17 @@ void forward_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, const T* 
   }
 }
 
+// gw = beta * gw + the weight gradient of images [b0, b1).
 template <class T>
-void backward_weight_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, const T* gy, const T* x, T* gw) {
+void weight_grad_images(const Conv2dGeom& g, int64_t groups, int64_t out_c, const T* gy, const T* x, T* gw,
+                        int64_t b0, int64_t b1, T beta) {
   const int64_t cg = g.c / groups, og = out_c / groups, taps = cg * g.kh * g.kw, ohw = g.oh * g.ow;
   const IndexParts cols = tap_parts(g, cg);
   std::vector<int64_t> ccol(static_cast<size_t>(taps));
   for (int64_t t = 0; t < taps; ++t) ccol[size_t(t)] = t;
   const int64_t step = images_per_pass(g);
-  for (int64_t n0 = 0; n0 < g.n; n0 += step) {
-    const int64_t images = std::min(step, g.n - n0);
+  for (int64_t n0 = b0; n0 < b1; n0 += step) {
+    const int64_t images = std::min(step, b1 - n0);
     const IndexParts rows = position_parts(g, images);
     const T* xs = x + n0 * g.c * g.h * g.w;
     for (int64_t gi = 0; gi < groups; ++gi) {
@@ -321,7 +323,35 @@ void backward_weight_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, c
       for (int64_t b = 0; b < images; ++b)
         segs.push_back({b * ohw, (b + 1) * ohw, gy + ((n0 + b) * out_c + gi * og) * ohw});
       implicit_gemm<T>(og, segs, ohw, 1, gather(xs + gi * cg * g.h * g.w, g, rows, cols), taps,
-                       gw + gi * og * taps, ccol.data(), taps, n0 == 0 ? T(0) : T(1), nullptr);
+                       gw + gi * og * taps, ccol.data(), taps, n0 == b0 ? beta : T(1), nullptr);
+    }
+  }
+}
+
+thread_local Scratch partial_scratch;
+
+// The weight gradient is small next to its K (every position of every image), so threads split
+// the images, each summing into its own copy, and the copies are added: no fork and join per K
+// block, and every thread busy however few column panels the gradient has.
+template <class T>
+void backward_weight_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, const T* gy, const T* x, T* gw) {
+  const int64_t size = out_c * (g.c / groups) * g.kh * g.kw;
+  const int64_t nt = omp_in_parallel() ? 1 : std::min<int64_t>(omp_get_max_threads(), g.n);
+  if (nt == 1 || 2.0 * double(size) * double(g.n * g.oh * g.ow) < kParallelFlops) {
+    weight_grad_images(g, groups, out_c, gy, x, gw, 0, g.n, T(0));
+    return;
+  }
+  T* partial = partial_scratch.get<T>(size_t((nt - 1) * size));
+#pragma omp parallel num_threads(int(nt))
+  {
+    const int64_t t = omp_get_thread_num();
+    weight_grad_images(g, groups, out_c, gy, x, t == 0 ? gw : partial + (t - 1) * size, t * g.n / nt,
+                       (t + 1) * g.n / nt, T(0));
+#pragma omp barrier
+    for (int64_t u = 0; u + 1 < nt; ++u) {
+      const T* p = partial + u * size;
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < size; ++i) gw[i] += p[i];
     }
   }
 }

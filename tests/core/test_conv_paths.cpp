@@ -70,6 +70,7 @@ TEST_CASE("conv paths: the fast paths match im2col on ragged shapes in f32 and f
   }
 }
 
+// Several threads split the weight gradient's images, each summing its own copy.
 TEST_CASE("conv paths: one thread and several give the same result") {
   manual_seed(8);
   int saved = omp_get_max_threads();
@@ -77,6 +78,7 @@ TEST_CASE("conv paths: one thread and several give the same result") {
     CAPTURE(threads);
     omp_set_num_threads(threads);
     compare_paths({4, 32, 14, 14, 48, 3, 3, 1, 1, 1, 1}, DType::f32);
+    compare_paths({5, 8, 12, 12, 24, 3, 3, 1, 1, 1, 2}, DType::f32);  // images split unevenly, groups
   }
   omp_set_num_threads(saved);
 }

@@ -115,6 +115,34 @@ TEST_CASE("pool kernels: max and average pooling match brute-force windows") {
   check_pool(Pool2dGeom{1, 3, 3, 5, 4, 0, 0, 0, 0, 0, 0, true, true});
 }
 
+// f32 2x2 stride-2 max pooling has a vectorized path (on AVX-512); f64 takes the general loop.
+// Values from a small set make ties common; NaNs and -inf test the scan-order rules.
+TEST_CASE("pool kernels: the f32 2x2 max pooling path picks what the general loop picks") {
+  for (int64_t w : {4, 9, 33, 70}) {
+    CAPTURE(w);
+    Pool2dGeom g{3, 7, w, 3, w / 2, 2, 2, 2, 2, 0, 0, true, false};
+    std::mt19937 gen{static_cast<unsigned>(w)};
+    std::uniform_int_distribution<int> pick(0, 9);
+    std::vector<double> xd(size_t(g.planes * g.h * g.w));
+    for (double& v : xd) {
+      int r = pick(gen);
+      v = r == 0 ? NAN : r == 1 ? -INFINITY : double(r % 3);
+    }
+    std::vector<float> xf(xd.begin(), xd.end());
+    const size_t n = size_t(g.planes * g.oh * g.ow);
+    std::vector<double> yd(n);
+    std::vector<float> yf(n);
+    std::vector<int64_t> id(n), jf(n);
+    max_pool2d_stub.table[kCpu](DType::f64, g, xd.data(), yd.data(), id.data());
+    max_pool2d_stub.table[kCpu](DType::f32, g, xf.data(), yf.data(), jf.data());
+    std::string bad;
+    for (size_t o = 0; o < n && bad.empty(); ++o)
+      if (id[o] != jf[o] || !(yf[o] == float(yd[o]) || (std::isnan(yf[o]) && std::isnan(yd[o]))))
+        bad = "output " + std::to_string(o);
+    CHECK_MESSAGE(bad.empty(), bad);
+  }
+}
+
 TEST_CASE("pool kernels: backward passes are the adjoints of the forward ones") {
   Pool2dGeom g{2, 6, 6, 4, 4, 3, 3, 2, 2, 1, 1, false, false};
   std::vector<double> x = random_values(size_t(g.planes * g.h * g.w), 7);
