@@ -138,24 +138,39 @@ template <class T, int MR>
     for (int64_t p = 0; p < kc; ++p) dst[p * MR + i] = T(0);
 }
 
-// Micro-panel of the kc x cols block at b: for each p, the row's NR columns (zero-padded).
+// The kc x cols block at b as NR-wide micro-panels (panel q at dst + q*kc*NR; for each p, the
+// row's NR columns, the last panel zero-padded). A row-major block is read row by row across all
+// its panels: each row is one contiguous run, which the hardware prefetcher follows, where
+// reading a panel at a time would jump a row stride per 2 cache lines.
 template <class T, int NR>
 [[gnu::always_inline]] inline void pack_b_body(T* dst, const T* b, int64_t rs, int64_t cs,
-                                               int64_t kc, int cols) {
-  if (cs == 1 && cols == NR) {
-    for (int64_t p = 0; p < kc; ++p)
-      for (int j = 0; j < NR; ++j) dst[p * NR + j] = b[p * rs + j];
+                                               int64_t kc, int64_t cols) {
+  const int64_t full = cols / NR, rest = cols % NR;
+  if (cs == 1) {
+    for (int64_t p = 0; p < kc; ++p) {
+      const T* src = b + p * rs;
+      for (int64_t q = 0; q < full; ++q)
+        for (int j = 0; j < NR; ++j) dst[(q * kc + p) * NR + j] = src[q * NR + j];
+      if (rest == 0) continue;
+      T* d = dst + (full * kc + p) * NR;
+      for (int j = 0; j < NR; ++j) d[j] = j < rest ? src[full * NR + j] : T(0);
+    }
     return;
   }
-  if (rs == 1) {  // b transposed: read each column contiguously
-    for (int j = 0; j < cols; ++j)
-      for (int64_t p = 0; p < kc; ++p) dst[p * NR + j] = b[j * cs + p];
-  } else {
+  for (int64_t q = 0; q * NR < cols; ++q) {
+    const int n = int(std::min<int64_t>(NR, cols - q * NR));
+    const T* bq = b + q * NR * cs;
+    T* d = dst + q * kc * NR;
+    if (rs == 1) {  // b transposed: read each column contiguously
+      for (int j = 0; j < n; ++j)
+        for (int64_t p = 0; p < kc; ++p) d[p * NR + j] = bq[j * cs + p];
+    } else {
+      for (int64_t p = 0; p < kc; ++p)
+        for (int j = 0; j < n; ++j) d[p * NR + j] = bq[p * rs + j * cs];
+    }
     for (int64_t p = 0; p < kc; ++p)
-      for (int j = 0; j < cols; ++j) dst[p * NR + j] = b[p * rs + j * cs];
+      for (int j = n; j < NR; ++j) d[p * NR + j] = T(0);
   }
-  for (int64_t p = 0; p < kc; ++p)
-    for (int j = cols; j < NR; ++j) dst[p * NR + j] = T(0);
 }
 
 #define MOX_PACKERS(SUFFIX, TARGET)                                                       \
@@ -166,7 +181,7 @@ template <class T, int NR>
   }                                                                                       \
   template <class T, int NR>                                                              \
   [[gnu::target(TARGET)]] void pack_b_##SUFFIX(T* dst, const T* b, int64_t rs, int64_t cs, \
-                                               int64_t kc, int cols) {                    \
+                                               int64_t kc, int64_t cols) {                \
     pack_b_body<T, NR>(dst, b, rs, cs, kc, cols);                                         \
   }
 MOX_PACKERS(avx512, "avx512f")
@@ -318,9 +333,7 @@ void gemm_one(const GemmConfig<T>& cfg, int64_t M, int64_t N, int64_t K, T alpha
           const int64_t ip0 = apanels * (task % msplit) / msplit, ip1 = apanels * (task % msplit + 1) / msplit;
           T* bpack = b_scratch.get<T>(size_t(bpanels * NR * kc));
           const T* bblock = B + pc * b_rs + jc * b_cs;
-          for (int64_t jp = 0; jp < bpanels; ++jp)
-            cfg.pack_b(bpack + jp * kc * NR, bblock + jp * NR * b_cs, b_rs, b_cs, kc,
-                       int(std::min<int64_t>(NR, ncb - jp * NR)));
+          cfg.pack_b(bpack, bblock, b_rs, b_cs, kc, ncb);
           for (int64_t ip = ip0; ip < ip1; ++ip) {
             const int mr = int(std::min<int64_t>(MR, mcb - ip * MR));
             T* crow = C + (ic + ip * MR) * c_rs + jc * c_cs;

@@ -19,9 +19,10 @@ using MicroFn = void(int64_t kc, const T* a, const T* b, T* c, int64_t rs, int64
 // Packs the rows x kc block at a (rows <= MR) into one MR-tall micro-panel, zero-padded.
 template <class T>
 using PackAFn = void(T* dst, const T* a, int64_t rs, int64_t cs, int64_t rows, int64_t kc);
-// Packs a kc x cols block at b (cols <= NR) into one NR-wide micro-panel, zero-padded.
+// Packs the kc x cols block at b into NR-wide micro-panels, panel q at dst + q * kc * NR, the
+// last one zero-padded.
 template <class T>
-using PackBFn = void(T* dst, const T* b, int64_t rs, int64_t cs, int64_t kc, int cols);
+using PackBFn = void(T* dst, const T* b, int64_t rs, int64_t cs, int64_t kc, int64_t cols);
 
 template <class T>
 struct GemmConfig {
