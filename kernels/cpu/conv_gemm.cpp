@@ -207,8 +207,8 @@ constexpr double kParallelFlops = double(1 << 20);
 
 // C = A · B + beta * C (+ row_bias[m] on row m, when given) with A M x K (strides a_rs, a_cs
 // within a segment), B gathered (K x N), C's element (m, n) at c + m * c_rs + ccol[n] (ccol
-// strictly increasing). The bias is written into each C tile just before its first product,
-// while the tile is in cache.
+// strictly increasing). The bias is added to each C tile just after its first product, while
+// the tile is in cache.
 template <class T>
 void implicit_gemm(int64_t M, const std::vector<KSegment<T>>& segs, int64_t a_rs, int64_t a_cs,
                    const Gather<T>& b, int64_t N, T* c, const int64_t* ccol, int64_t c_rs, T beta,
@@ -254,9 +254,10 @@ void implicit_gemm(int64_t M, const std::vector<KSegment<T>>& segs, int64_t a_rs
                 // Columns at consecutive addresses: the micro-kernel writes C itself.
                 if (ccol[n0 + cols - 1] - ccol[n0] == cols - 1) {
                   T* ct = crow + ccol[n0];
+                  cfg.micro(kc, apack + ip * kc * MR, bq, ct, c_rs, 1, T(1), beta_k, mr, cols);
                   if (bias)
-                    for (int i = 0; i < mr; ++i) std::fill_n(ct + i * c_rs, cols, bias[i]);
-                  cfg.micro(kc, apack + ip * kc * MR, bq, ct, c_rs, 1, T(1), bias ? T(1) : beta_k, mr, cols);
+                    for (int i = 0; i < mr; ++i)
+                      for (int j = 0; j < cols; ++j) ct[i * c_rs + j] += bias[i];
                   continue;
                 }
                 cfg.micro(kc, apack + ip * kc * MR, bq, tile, NR, 1, T(1), T(0), mr, cols);

@@ -74,6 +74,12 @@ MOX_SIMD_TRAITS(Avx2F64, "avx2,fma", double, __m256d, 4, _mm256_setzero_pd, _mm2
     V acc[MR][NV];                                                                            \
     _Pragma("GCC unroll 16") for (int i = 0; i < MR; ++i)                                     \
       _Pragma("GCC unroll 4") for (int j = 0; j < NV; ++j) acc[i][j] = I::zero();             \
+    /* C's lines come in while the products run (a tile written once would miss otherwise) */ \
+    if (cs == 1)                                                                              \
+      for (int i = 0; i < mr; ++i) {                                                          \
+        __builtin_prefetch(c + i * rs, 1);                                                    \
+        __builtin_prefetch(c + i * rs + NR - 1, 1);                                           \
+      }                                                                                       \
     for (int64_t p = 0; p < kc; ++p) {                                                        \
       V bv[NV];                                                                               \
       _Pragma("GCC unroll 4") for (int j = 0; j < NV; ++j) bv[j] = I::load(b + j * I::W);     \
