@@ -9,7 +9,8 @@
 //   rmsprop   ms = d*ms + (1-d)*g^2 (ms starts at 1); mom = m*mom + lr*g/sqrt(ms + eps); w -= mom
 //   ftrl      n' = n + g^2; z += g - (n'^-p - n^-p)/lr*w; n = n'   (p = lr_power, n starts at 0.1)
 //             w = |z| > l1 ? (sign(z)*l1 - z) / (n'^-p/lr + 2*l2) : 0
-// weight_decay adds weight_decay*w to the gradient first.
+// weight_decay adds weight_decay*w to the gradient first. momentum, adam and adadelta run as one
+// fused kernel pass (kernels/optim.h) where the device has it and the tensors are dense.
 #include "nn/optim/optimizer.h"
 
 #include <cmath>
@@ -50,6 +51,22 @@ void Optimizer::step() {
     update(i, w, g, lr);
   }
   ++step_;
+}
+
+bool Optimizer::fused_update(UpdateRule rule, Tensor& w, const Tensor& g, Tensor& s0, Tensor* s1,
+                             const UpdateArgs& args) {
+  auto fits = [&](const Tensor& t) {
+    return t.dtype() == w.dtype() && t.device() == w.device() && t.sizes() == w.sizes() && t.is_contiguous();
+  };
+  if ((w.dtype() != DType::f32 && w.dtype() != DType::f64) || !fits(w) || !fits(g) || !fits(s0) ||
+      (s1 && !fits(*s1)) || !has_kernel(optimizer_update_stub, w.device()))
+    return false;
+  kernel(optimizer_update_stub, w.device(), name_.c_str())(rule, w.dtype(), w.numel(), w.raw_data(), g.raw_data(),
+                                                            s0.raw_data(), s1 ? s1->raw_data() : nullptr, args);
+  w.bump_version();
+  s0.bump_version();
+  if (s1) s1->bump_version();
+  return true;
 }
 
 void Optimizer::zero_grad() {
@@ -94,8 +111,11 @@ class Momentum : public Optimizer {
   void update(size_t i, Tensor& w, const Tensor& g, double lr) override {
     double m = arg("momentum", 0.9);
     Tensor& a = slot(i, "momentum", w);
+    const bool nesterov = arg("use_nesterov", 0) != 0;
+    if (fused_update(nesterov ? UpdateRule::nesterov : UpdateRule::momentum, w, g, a, nullptr, {lr, m, 0, 0}))
+      return;
     a.mul_(m).add_(g);
-    if (arg("use_nesterov", 0) != 0) w.add_(add(g, mul(a, m)), -lr);
+    if (nesterov) w.add_(add(g, mul(a, m)), -lr);
     else w.add_(a, -lr);
   }
 };
@@ -108,6 +128,7 @@ class Adam : public Optimizer {
     double lr_t = lr * std::sqrt(1 - std::pow(b2, t)) / (1 - std::pow(b1, t));
     Tensor& m = slot(i, "m", w);
     Tensor& v = slot(i, "v", w);
+    if (fused_update(UpdateRule::adam, w, g, m, &v, {lr_t, b1, b2, eps})) return;
     m.mul_(b1).add_(g, 1 - b1);
     v.mul_(b2).add_(mul(g, g), 1 - b2);
     w.add_(div(m, add(sqrt(v), eps)), -lr_t);
@@ -120,6 +141,7 @@ class Adadelta : public Optimizer {
     double rho = arg("rho", 0.95), eps = arg("epsilon", 1e-8);
     Tensor& a = slot(i, "accum", w);
     Tensor& au = slot(i, "accum_update", w);
+    if (fused_update(UpdateRule::adadelta, w, g, a, &au, {lr, rho, 0, eps})) return;
     a.mul_(rho).add_(mul(g, g), 1 - rho);
     Tensor u = mul(div(sqrt(add(au, eps)), sqrt(add(a, eps))), g);
     au.mul_(rho).add_(mul(u, u), 1 - rho);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/ops.h"
+#include "kernels/optim.h"
 
 namespace mox::nn {
 
@@ -45,6 +46,10 @@ class Optimizer {
   // Updates param i in place (under NoGradGuard) from grad g at learning rate lr.
   virtual void update(size_t i, Tensor& w, const Tensor& g, double lr) = 0;
   double arg(const std::string& key, double fallback) const;
+  // Runs rule as one fused kernel pass over w, g and the slots when the device has the kernel
+  // and all are dense, of one dtype (f32 or f64) and on one device; false (nothing done)
+  // otherwise, and the caller runs the rule as tensor ops.
+  bool fused_update(UpdateRule rule, Tensor& w, const Tensor& g, Tensor& s0, Tensor* s1, const UpdateArgs& args);
   // The slot named for param i, created as full(value) on first use.
   Tensor& slot(size_t i, const std::string& name, const Tensor& like, double value = 0);
 
