@@ -25,15 +25,8 @@ class CachingAllocator {
   void* allocate(int device, size_t nbytes) {
     size_t size = round_size(nbytes);
     std::lock_guard<std::mutex> lock(mu_);
-    auto& list = free_[{device, size}];
-    void* p = nullptr;
-    if (!list.empty()) {
-      p = list.back();
-      list.pop_back();
-      stats_.cached_bytes -= int64_t(size);
-    } else {
-      p = system_alloc(device, size);
-    }
+    void* p = take_cached(device, size);
+    if (!p) p = system_alloc(device, size);
     stats_.current_bytes += int64_t(size);
     if (stats_.current_bytes > stats_.peak_bytes) stats_.peak_bytes = stats_.current_bytes;
     return p;
@@ -42,6 +35,10 @@ class CachingAllocator {
   void deallocate(int device, void* p, size_t nbytes) {
     size_t size = round_size(nbytes);
     std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = lent_.find(p); it != lent_.end()) {  // a larger cached block stood in
+      size = it->second;
+      lent_.erase(it);
+    }
     free_[{device, size}].push_back(p);
     stats_.current_bytes -= int64_t(size);
     stats_.cached_bytes += int64_t(size);
@@ -82,6 +79,22 @@ class CachingAllocator {
     return p;
   }
 
+  // A cached block of exactly size, else the smallest of up to twice size, whose size then
+  // replaces size (the block goes back to its own list when freed); nullptr when there is none.
+  void* take_cached(int device, size_t& size) {
+    for (auto it = free_.lower_bound({device, size}); it != free_.end() && it->first.first == device &&
+                                                      it->first.second <= 2 * size;
+         ++it) {
+      if (it->second.empty()) continue;
+      void* p = it->second.back();
+      it->second.pop_back();
+      stats_.cached_bytes -= int64_t(it->first.second);
+      if (it->first.second != size) lent_[p] = size = it->first.second;
+      return p;
+    }
+    return nullptr;
+  }
+
   void release_all() {
     const DeviceRuntime& rt = device_runtimes[int(type_)];
     for (auto& [key, list] : free_)
@@ -93,6 +106,7 @@ class CachingAllocator {
   DeviceType type_;
   std::mutex mu_;
   std::map<std::pair<int, size_t>, std::vector<void*>> free_;
+  std::map<void*, size_t> lent_;  // blocks handed out for a smaller request: their own size
   MemoryStats stats_;
 };
 

@@ -1,7 +1,11 @@
 // Caching allocators, one per device type. Freed blocks go to a free list keyed by their
 // rounded size and are handed out again, so a training loop that allocates the same shapes
-// every step stops calling the system allocator after the first step. CPU blocks are 64-byte
-// aligned. Current, peak and cached byte counts are queryable (benchmarks report them).
+// every step stops calling the system allocator after the first step. A request with no block
+// of its size cached takes the smallest cached block of up to twice its size, so memory freed
+// by one kind of tensor (a step's gradients) serves another (the next step's activations)
+// instead of sitting in its own list while the process asks the system for more. CPU blocks
+// are 64-byte aligned. Current, peak and cached byte counts are queryable (benchmarks report
+// them); a block serving a smaller request counts with its own size.
 #pragma once
 #include <cstddef>
 #include <cstdint>

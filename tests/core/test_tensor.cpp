@@ -216,4 +216,31 @@ TEST_CASE("allocator: current and peak bytes follow a tensor, freed blocks are r
   CHECK(s2.cached_bytes == s1.cached_bytes);
 }
 
+TEST_CASE("allocator: a cached block of up to twice the size serves a request and goes back to its list") {
+  const Device cpu = Device::cpu();
+  const int64_t mib = int64_t(1) << 20;
+  empty_cache(cpu);
+  { Tensor a = empty({3 * mib / 4}); }  // 3 MiB, now cached
+  MemoryStats s0 = memory_stats(cpu);
+  CHECK(s0.cached_bytes == 3 * mib);
+  {
+    Tensor b = empty({2 * mib / 4});  // 2 MiB: the 3 MiB block serves it, no system call
+    MemoryStats s = memory_stats(cpu);
+    CHECK(s.system_allocs == s0.system_allocs);
+    CHECK(s.current_bytes - s0.current_bytes == 3 * mib);
+    CHECK(s.cached_bytes == 0);
+  }
+  CHECK(memory_stats(cpu).cached_bytes == 3 * mib);
+  {
+    Tensor c = empty({3 * mib / 4});  // the block went back to its own size: an exact hit
+    CHECK(memory_stats(cpu).system_allocs == s0.system_allocs);
+  }
+  {
+    Tensor d = empty({mib / 4});  // 1 MiB: less than half the cached block, from the system
+    CHECK(memory_stats(cpu).system_allocs == s0.system_allocs + 1);
+    CHECK(memory_stats(cpu).cached_bytes == 3 * mib);
+  }
+  empty_cache(cpu);
+}
+
 }  // namespace mox::test
