@@ -261,12 +261,20 @@ void implicit_gemm(int64_t M, const std::vector<KSegment<T>>& segs, int64_t a_rs
                   continue;
                 }
                 cfg.micro(kc, apack + ip * kc * MR, bq, tile, NR, 1, T(1), T(0), mr, cols);
-                for (int i = 0; i < mr; ++i)
-                  for (int j = 0; j < cols; ++j) {
-                    T& d = crow[i * c_rs + ccol[n0 + j]];
-                    const T t = tile[i * NR + j] + (bias ? bias[i] : T(0));
-                    d = beta_k == T(0) ? t : t + beta_k * d;
+                // The tile's columns in runs at consecutive addresses (an image's positions).
+                for (int j0 = 0, j1; j0 < cols; j0 = j1) {
+                  for (j1 = j0 + 1; j1 < cols && ccol[n0 + j1] == ccol[n0 + j1 - 1] + 1; ++j1) {
                   }
+                  for (int i = 0; i < mr; ++i) {
+                    T* d = crow + i * c_rs + ccol[n0 + j0];
+                    const T* t = tile + i * NR;
+                    const T b = bias ? bias[i] : T(0);
+                    if (beta_k == T(0))
+                      for (int j = j0; j < j1; ++j) d[j - j0] = t[j] + b;
+                    else
+                      for (int j = j0; j < j1; ++j) d[j - j0] = t[j] + b + beta_k * d[j - j0];
+                  }
+                }
               }
             }
           }
