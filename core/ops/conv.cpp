@@ -266,9 +266,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
                        gx = conv_backward_input(p, gy, sw.unpack("conv2d").to(ct).contiguous());
                      if (needs[1])
                        gw = conv_backward_weight(p, gy, sx.unpack("conv2d").to(ct).contiguous());
-                     // Positions first (each image's channel rows are contiguous), then images:
-                     // one reduction over {0, 2, 3} would first copy gy into channel-major order.
-                     if (needs[2]) gb = sum(sum(gy, {2, 3}), {0});
+                     if (needs[2]) gb = sum(gy, {0, 2, 3});
                      return TensorList{gx, gw, gb};
                    });
 }

@@ -1,6 +1,7 @@
 // Reductions over any set of dims, with keepdim: sum, mean, var, std, amax/amin, max/min with
 // indices, argmax/argmin, logsumexp. The kernel reduces the middle axis of [outer, K, inner];
-// reduced dims that are not adjacent are first permuted to the end.
+// reduced dims that are not adjacent are first permuted to the end, except for sums, which
+// reduce one run of adjacent dims at a time instead of copying the input into that order.
 #include <algorithm>
 #include <cmath>
 
@@ -15,9 +16,12 @@ struct Plan {
   int64_t outer = 1, K = 1, inner = 1;
   Shape kept_shape;        // x's shape with reduced dims set to 1
   Shape out_shape;         // the result's shape (kept_shape when keepdim)
+  std::vector<std::pair<int64_t, int64_t>> runs;  // sums over dims not adjacent: [first, last] runs
 };
 
-Plan make_plan(const Tensor& x, const Shape& dims_in, bool keepdim, const char* op) {
+// by_runs: reduced dims that are not adjacent are left in place as runs (sums) instead of being
+// permuted into one K axis.
+Plan make_plan(const Tensor& x, const Shape& dims_in, bool keepdim, const char* op, bool by_runs = false) {
   check_defined(op, x, "input");
   int64_t nd = x.dim();
   std::vector<bool> reduced(size_t(nd), dims_in.empty());
@@ -37,7 +41,16 @@ Plan make_plan(const Tensor& x, const Shape& dims_in, bool keepdim, const char* 
     if (reduced[size_t(d)]) first = std::min(first, d), last = std::max(last, d);
   bool adjacent = true;
   for (int64_t d = first; d <= last; ++d) adjacent = adjacent && reduced[size_t(d)];
-  if (adjacent) {
+  if (!adjacent && by_runs) {
+    for (int64_t d = 0; d < nd; ++d)
+      if (reduced[size_t(d)]) {
+        if (d > 0 && reduced[size_t(d - 1)]) p.runs.back().second = d;
+        else p.runs.push_back({d, d});
+      }
+    for (int64_t d = 0; d < nd; ++d)
+      if (reduced[size_t(d)]) p.K *= x.sizes()[d];
+    p.input = x;
+  } else if (adjacent) {
     p.input = x.contiguous();
     for (int64_t d = 0; d < nd; ++d) {
       int64_t s = x.sizes()[d];
@@ -74,11 +87,31 @@ Tensor run(ReduceOp rop, const Plan& p, const char* op, Tensor* indices) {
   return out;
 }
 
+// A sum over runs of adjacent dims, the last run first, each pass reading the previous result
+// in place (the kernel's [outer, K, inner] view of one run needs no copy).
+Tensor sum_by_runs(const Plan& p) {
+  Tensor cur = p.input;
+  for (auto it = p.runs.rbegin(); it != p.runs.rend(); ++it) {
+    Plan step;
+    step.input = cur.contiguous();
+    step.kept_shape = cur.sizes();
+    for (int64_t d = 0; d < cur.dim(); ++d) {
+      int64_t s = cur.sizes()[d];
+      if (d < it->first) step.outer *= s;
+      else if (d <= it->second) step.K *= s, step.kept_shape[size_t(d)] = 1;
+      else step.inner *= s;
+    }
+    step.out_shape = step.kept_shape;
+    cur = run(ReduceOp::sum, step, "sum", nullptr);
+  }
+  return cur.reshape(p.out_shape);
+}
+
 }  // namespace
 
 Tensor sum(const Tensor& x, const Shape& dims, bool keepdim) {
-  Plan p = make_plan(x, dims, keepdim, "sum");
-  Tensor out = run(ReduceOp::sum, p, "sum", nullptr);
+  Plan p = make_plan(x, dims, keepdim, "sum", true);
+  Tensor out = p.runs.empty() ? run(ReduceOp::sum, p, "sum", nullptr) : sum_by_runs(p);
   if (x.is_floating_point()) out = out.to(x.dtype());
   return record_op("sum", {x}, out, [kept = p.kept_shape, in = x.sizes()](const TensorList& g, auto&) {
     return TensorList{g[0].reshape(kept).expand(in)};
@@ -87,14 +120,14 @@ Tensor sum(const Tensor& x, const Shape& dims, bool keepdim) {
 
 Tensor mean(const Tensor& x, const Shape& dims, bool keepdim) {
   check_floating("mean", x);
-  Plan p = make_plan(x, dims, keepdim, "mean");
+  Plan p = make_plan(x, dims, keepdim, "mean", true);  // for K only: no copy
   MOX_CHECK_T(ShapeError, p.K > 0, "mean", "mean over an empty dim of ", x.str());
   return mul(sum(x, dims, keepdim), 1.0 / double(p.K));
 }
 
 Tensor var(const Tensor& x, const Shape& dims, bool unbiased, bool keepdim) {
   check_floating("var", x);
-  Plan p = make_plan(x, dims, keepdim, "var");
+  Plan p = make_plan(x, dims, keepdim, "var", true);  // for K only: no copy
   int64_t denom = p.K - (unbiased ? 1 : 0);
   MOX_CHECK_T(ShapeError, denom > 0, "var", "needs more than ", unbiased ? 1 : 0,
               " elements per reduction, got ", p.K, " from ", x.str());

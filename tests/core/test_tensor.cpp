@@ -243,4 +243,17 @@ TEST_CASE("allocator: a cached block of up to twice the size serves a request an
   empty_cache(cpu);
 }
 
+// Sums over dims that are not adjacent reduce run by run; the result is the sum over the same
+// dims moved together (integers: exact).
+TEST_CASE("reductions: sums over dims that are not adjacent match the sum over the dims moved together") {
+  Tensor x = arange(2 * 3 * 4 * 5 * 6).reshape({2, 3, 4, 5, 6});
+  Tensor want = x.permute({1, 3, 0, 2, 4}).contiguous().reshape({3, 5, 48}).sum({2});
+  CHECK(sum(x, {0, 2, 4}).sizes() == Shape{3, 5});
+  CHECK(sum(x, {0, 2, 4}).tolist() == want.tolist());
+  CHECK(sum(x, {4, 0, 2}, true).sizes() == Shape{1, 3, 1, 5, 1});
+  CHECK(sum(x, {4, 0, 2}, true).tolist() == want.tolist());
+  Tensor xt = x.to(DType::f32).transpose(1, 3);  // strided input
+  CHECK(sum(xt, {0, 2, 4}).tolist() == want.t().contiguous().tolist());
+}
+
 }  // namespace mox::test
