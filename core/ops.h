@@ -99,9 +99,10 @@ struct Conv2dOptions {
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
               const Conv2dOptions& o = {});
 // How conv2d computes where a device offers a choice. fastest: an implicit GEMM (the input
-// gathered while the GEMM packs, no column matrix) where the device has one, a plain GEMM for
-// 1x1 stride-1 convolutions, direct kernels for depthwise ones. im2col: columns + GEMM (and
-// col2im) wherever the implicit GEMM would run, the simple path the fast ones are tested against.
+// gathered while the GEMM packs, no column matrix) where the device has one (the weight gradient
+// of a 1x1 stride-1 unpadded convolution stays a plain GEMM over x), direct kernels for depthwise
+// ones. im2col: columns + GEMM (and col2im) wherever the implicit GEMM would run, the simple path
+// the fast ones are tested against.
 enum class ConvAlgorithm { fastest, im2col };
 void set_conv_algorithm(ConvAlgorithm algorithm);
 ConvAlgorithm conv_algorithm();

@@ -17,6 +17,7 @@
 #include <set>
 
 #include "core/ops/common.h"
+#include "kernels/optim.h"
 
 namespace mox::nn {
 

@@ -8,7 +8,11 @@
 #include <string>
 
 #include "core/ops.h"
-#include "kernels/optim.h"
+
+namespace mox {
+enum class UpdateRule;  // kernels/optim.h
+struct UpdateArgs;
+}  // namespace mox
 
 namespace mox::nn {
 
