@@ -23,11 +23,6 @@
 namespace mox::cpu {
 namespace {
 
-[[noreturn]] void unsupported(const char* what, DType t) {
-  throw std::invalid_argument(std::string(what) + ": dtype " + dtype_name(t) +
-                              " is not supported (f32 or f64)");
-}
-
 // Outputs ox in [lo, hi) read input column ox*stride + off inside [0, size).
 void valid_range(int64_t off, int64_t stride, int64_t size, int64_t n_out, int64_t& lo, int64_t& hi) {
   lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
@@ -99,12 +94,12 @@ void col2im_typed(const Conv2dGeom& g, const T* col, T* x) {
 }
 
 void im2col(DType t, const Conv2dGeom& g, const void* x, void* col) {
-  MOX_DISPATCH_FLOAT(t, T, unsupported("im2col", t),
+  MOX_DISPATCH_FLOAT(t, T, unsupported("im2col", t, "f32 or f64"),
                      im2col_typed(g, static_cast<const T*>(x), static_cast<T*>(col)));
 }
 
 void col2im(DType t, const Conv2dGeom& g, const void* col, void* x) {
-  MOX_DISPATCH_FLOAT(t, T, unsupported("col2im", t),
+  MOX_DISPATCH_FLOAT(t, T, unsupported("col2im", t, "f32 or f64"),
                      col2im_typed(g, static_cast<const T*>(col), static_cast<T*>(x)));
 }
 
@@ -194,21 +189,21 @@ void depthwise_backward_weight_typed(const Conv2dGeom& g, int64_t mult, const T*
 }
 
 void depthwise_conv2d(DType t, const Conv2dGeom& g, int64_t mult, const void* x, const void* w, void* y) {
-  MOX_DISPATCH_FLOAT(t, T, unsupported("depthwise_conv2d", t),
+  MOX_DISPATCH_FLOAT(t, T, unsupported("depthwise_conv2d", t, "f32 or f64"),
                      depthwise_typed(g, mult, static_cast<const T*>(x), static_cast<const T*>(w),
                                      static_cast<T*>(y)));
 }
 
 void depthwise_backward_input(DType t, const Conv2dGeom& g, int64_t mult, const void* gy,
                               const void* w, void* gx) {
-  MOX_DISPATCH_FLOAT(t, T, unsupported("depthwise_backward_input", t),
+  MOX_DISPATCH_FLOAT(t, T, unsupported("depthwise_backward_input", t, "f32 or f64"),
                      depthwise_backward_input_typed(g, mult, static_cast<const T*>(gy),
                                                     static_cast<const T*>(w), static_cast<T*>(gx)));
 }
 
 void depthwise_backward_weight(DType t, const Conv2dGeom& g, int64_t mult, const void* gy,
                                const void* x, void* gw) {
-  MOX_DISPATCH_FLOAT(t, T, unsupported("depthwise_backward_weight", t),
+  MOX_DISPATCH_FLOAT(t, T, unsupported("depthwise_backward_weight", t, "f32 or f64"),
                      depthwise_backward_weight_typed(g, mult, static_cast<const T*>(gy),
                                                      static_cast<const T*>(x), static_cast<T*>(gw)));
 }
@@ -377,22 +372,22 @@ void avg_pool_backward_typed(const Pool2dGeom& g, const T* gy, T* gx) {
 }
 
 void max_pool2d(DType t, const Pool2dGeom& g, const void* x, void* y, int64_t* idx) {
-  MOX_DISPATCH_FLOAT(t, T, unsupported("max_pool2d", t),
+  MOX_DISPATCH_FLOAT(t, T, unsupported("max_pool2d", t, "f32 or f64"),
                      max_pool_typed(g, static_cast<const T*>(x), static_cast<T*>(y), idx));
 }
 
 void max_pool2d_backward(DType t, const Pool2dGeom& g, const void* gy, const int64_t* idx, void* gx) {
-  MOX_DISPATCH_FLOAT(t, T, unsupported("max_pool2d_backward", t),
+  MOX_DISPATCH_FLOAT(t, T, unsupported("max_pool2d_backward", t, "f32 or f64"),
                      max_pool_backward_typed(g, static_cast<const T*>(gy), idx, static_cast<T*>(gx)));
 }
 
 void avg_pool2d(DType t, const Pool2dGeom& g, const void* x, void* y) {
-  MOX_DISPATCH_FLOAT(t, T, unsupported("avg_pool2d", t),
+  MOX_DISPATCH_FLOAT(t, T, unsupported("avg_pool2d", t, "f32 or f64"),
                      avg_pool_typed(g, static_cast<const T*>(x), static_cast<T*>(y)));
 }
 
 void avg_pool2d_backward(DType t, const Pool2dGeom& g, const void* gy, void* gx) {
-  MOX_DISPATCH_FLOAT(t, T, unsupported("avg_pool2d_backward", t),
+  MOX_DISPATCH_FLOAT(t, T, unsupported("avg_pool2d_backward", t, "f32 or f64"),
                      avg_pool_backward_typed(g, static_cast<const T*>(gy), static_cast<T*>(gx)));
 }
 

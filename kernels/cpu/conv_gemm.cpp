@@ -289,11 +289,6 @@ int64_t images_per_pass(const Conv2dGeom& g) {
   return std::clamp<int64_t>(INT32_MAX / per_image - 1, 1, std::max<int64_t>(1, g.n));
 }
 
-[[noreturn]] void unsupported(const char* what, DType t) {
-  throw std::invalid_argument(std::string(what) + ": dtype " + dtype_name(t) +
-                              " is not supported (f32 or f64)");
-}
-
 template <class T>
 void forward_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, const T* x, const T* w, const T* bias, T* y) {
   const int64_t cg = g.c / groups, og = out_c / groups, taps = cg * g.kh * g.kw, ohw = g.oh * g.ow;
@@ -385,14 +380,14 @@ void backward_input_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, co
 
 void forward(DType dt, const Conv2dGeom& g, int64_t groups, int64_t out_c, const void* x, const void* w,
              const void* bias, void* y) {
-  MOX_DISPATCH_FLOAT(dt, T, unsupported("conv2d", dt),
+  MOX_DISPATCH_FLOAT(dt, T, unsupported("conv2d", dt, "f32 or f64"),
                      forward_typed(g, groups, out_c, static_cast<const T*>(x), static_cast<const T*>(w),
                                    static_cast<const T*>(bias), static_cast<T*>(y)));
 }
 
 void backward_weight(DType dt, const Conv2dGeom& g, int64_t groups, int64_t out_c, const void* gy,
                      const void* x, void* gw) {
-  MOX_DISPATCH_FLOAT(dt, T, unsupported("conv2d_backward_weight", dt),
+  MOX_DISPATCH_FLOAT(dt, T, unsupported("conv2d_backward_weight", dt, "f32 or f64"),
                      backward_weight_typed(g, groups, out_c, static_cast<const T*>(gy),
                                            static_cast<const T*>(x), static_cast<T*>(gw)));
 }
@@ -402,7 +397,7 @@ void backward_input(DType dt, const Conv2dGeom& g, int64_t groups, int64_t out_c
   if (!input_grad_is_convolution(g))
     throw std::invalid_argument("conv2d_backward_input: the implicit GEMM needs stride 1 and padding "
                                 "at most dilation*(kernel-1)");
-  MOX_DISPATCH_FLOAT(dt, T, unsupported("conv2d_backward_input", dt),
+  MOX_DISPATCH_FLOAT(dt, T, unsupported("conv2d_backward_input", dt, "f32 or f64"),
                      backward_input_typed(g, groups, out_c, static_cast<const T*>(gy),
                                           static_cast<const T*>(w), static_cast<T*>(gx)));
 }

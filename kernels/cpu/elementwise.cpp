@@ -13,10 +13,6 @@
 namespace mox::cpu {
 namespace {
 
-[[noreturn]] void unsupported(const char* what, DType t) {
-  throw std::invalid_argument(std::string(what) + ": dtype " + dtype_name(t) + " is not supported");
-}
-
 void fill(DType t, void* out, double value, int64_t n) {
   MOX_DISPATCH_ALL(t, T, {
     T v = T(value);

@@ -34,7 +34,6 @@ void update_tile(const T* tile, int ld, T* c, int64_t rs, int64_t cs, T alpha, T
     }
 }
 
-
 // Vector operations of one ISA and element type, for MOX_MICRO_KERNEL.
 #define MOX_SIMD_TRAITS(NAME, TARGET, TYPE, VEC, WIDTH, ZERO, LOAD, STORE, SET1, FMA, MUL) \
   struct NAME {                                                                            \

@@ -5,10 +5,20 @@
 #include <omp.h>
 
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 #include "kernels/dispatch.h"
 
 namespace mox::cpu {
+
+// Throws std::invalid_argument "<what>: dtype <t> is not supported", naming the supported
+// dtypes in parentheses when given.
+[[noreturn]] inline void unsupported(const char* what, DType t, const char* supported = nullptr) {
+  std::string msg = std::string(what) + ": dtype " + dtype_name(t) + " is not supported";
+  if (supported) msg += std::string(" (") + supported + ")";
+  throw std::invalid_argument(msg);
+}
 
 // Below this many elements a loop runs on the calling thread.
 constexpr int64_t kParallelGrain = 32768;

@@ -17,10 +17,6 @@
 namespace mox::cpu {
 namespace {
 
-[[noreturn]] void unsupported(const char* what, DType t) {
-  throw std::invalid_argument(std::string(what) + ": dtype " + dtype_name(t) + " is not supported");
-}
-
 // Per-channel sums of f over the elements of x, two at once: out_a[c] = sum f(idx, c).a and
 // out_b[c] = sum f(idx, c).b (either out may be null). The work is cut into blocks of rows
 // chosen from the dims alone; blocks sum in parallel and their partials are added in block

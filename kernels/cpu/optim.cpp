@@ -1,8 +1,5 @@
 // CPU fused optimizer updates (kernels/optim.h): a flat parallel loop per rule and dtype over
 // the shared element rules. Timed as part of bench_train_small's and bench_resnet50's steps.
-#include <stdexcept>
-#include <string>
-
 #include "kernels/common/update_rules.h"
 #include "kernels/cpu/loop.h"
 #include "kernels/optim.h"
@@ -43,8 +40,7 @@ void optimizer_update(UpdateRule rule, DType t, int64_t n, void* w, const void* 
       return update_typed(rule, n, static_cast<double*>(w), static_cast<const double*>(g),
                           static_cast<double*>(s0), static_cast<double*>(s1), p);
     default:
-      throw std::invalid_argument(std::string("optimizer_update: dtype ") + dtype_name(t) +
-                                  " is not supported (f32 or f64)");
+      unsupported("optimizer_update", t, "f32 or f64");
   }
 }
 

@@ -12,10 +12,6 @@
 namespace mox::cpu {
 namespace {
 
-[[noreturn]] void unsupported(const char* what, DType t) {
-  throw std::invalid_argument(std::string(what) + ": dtype " + dtype_name(t) + " is not supported");
-}
-
 // Runs body(w, first, count) for every counter j with its four words, the first element it
 // fills (j * k) and how many (k, or fewer for the last counter). Threads take contiguous ranges
 // of counters; within a range the calls are a simd loop (the full-counter body inlines with

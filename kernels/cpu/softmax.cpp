@@ -17,10 +17,6 @@
 namespace mox::cpu {
 namespace {
 
-[[noreturn]] void unsupported(const char* what, DType t) {
-  throw std::invalid_argument(std::string(what) + ": dtype " + dtype_name(t) + " is not supported");
-}
-
 // Runs body with I bound to the C++ type of an index dtype (i32 or i64).
 #define MOX_DISPATCH_INDEX(dt, I, what, ...)         \
   switch (dt) {                                      \
