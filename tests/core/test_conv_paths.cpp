@@ -2,9 +2,12 @@
 // plain GEMM of 1x1 convolutions) against the simple one (im2col + GEMM + col2im) on ragged
 // shapes: sizes that leave partial register tiles and panels, panels that straddle images,
 // strides, rectangular kernels, padding beyond and within the kernel, dilation and groups;
-// f32 (the vectorized gather) and f64 (the portable one), 1 and several threads.
+// f32 (the vectorized gather and, for stride 1, the direct kernel) and f64 (the portable one),
+// 1 and several threads.
 #include <omp.h>
 
+#include "kernels/cpu/conv_direct.h"
+#include "kernels/linalg.h"
 #include "tests/support/check.h"
 
 namespace mox {
@@ -60,7 +63,34 @@ const Case kCases[] = {
     {3, 8, 7, 7, 12, 1, 1, 3, 0, 1, 1},      // 1x1 stride 3: implicit GEMM
     {4, 3, 23, 19, 33, 7, 5, 3, 3, 1, 1},    // a large first-layer kernel with stride
     {6, 12, 5, 5, 26, 3, 3, 1, 1, 1, 1},     // 25 positions per image: panels straddle images
+    // Stride 1 on the direct kernel (f32): the input read in place, padded rows 8 wide (a vector
+    // spans three output rows), groups, and the seed CNN's second layer at a smaller size
+    // (its input gradient pads gy by 2).
+    {2, 4, 10, 8, 19, 3, 1, 1, 0, 1, 1},
+    {2, 8, 9, 12, 12, 3, 3, 1, 1, 1, 2},
+    {3, 32, 14, 26, 64, 3, 3, 1, 0, 1, 1},
 };
+
+Conv2dGeom geom(const Case& k) {
+  const int64_t sw = k.s == 1 ? 1 : k.s - 1;
+  const int64_t oh = (k.h + 2 * k.p - k.d * (k.kh - 1) - 1) / k.s + 1, ow = (k.w + 2 * k.p - (k.kw - 1) - 1) / sw + 1;
+  return {k.n, k.c, k.h, k.w, k.kh, k.kw, k.s, sw, k.p, k.p, k.d, 1, oh, ow};
+}
+
+// The cases above that are meant for the direct kernel reach it, forward and input gradient.
+TEST_CASE("conv paths: the stride-1 cases reach the direct kernel where it runs") {
+  if (cpu::gemm_isa() != cpu::GemmIsa::avx512) return;
+  int direct = 0;
+  for (const Case& k : kCases) {
+    const Conv2dGeom g = geom(k);
+    if (!cpu::conv_direct_applies(g, k.groups)) continue;
+    ++direct;
+    Conv2dGeom t = g;  // the input gradient's convolution (see kernels/cpu/conv_gemm.cpp)
+    t.c = k.out_c, t.h = g.oh, t.w = g.ow, t.ph = g.kh - 1 - g.ph, t.pw = g.kw - 1 - g.pw, t.oh = g.h, t.ow = g.w;
+    CHECK(cpu::conv_direct_applies(t, k.groups));
+  }
+  CHECK(direct >= 4);
+}
 
 TEST_CASE("conv paths: the fast paths match im2col on ragged shapes in f32 and f64") {
   manual_seed(7);
@@ -79,6 +109,7 @@ TEST_CASE("conv paths: one thread and several give the same result") {
     omp_set_num_threads(threads);
     compare_paths({4, 32, 14, 14, 48, 3, 3, 1, 1, 1, 1}, DType::f32);
     compare_paths({5, 8, 12, 12, 24, 3, 3, 1, 1, 1, 2}, DType::f32);  // images split unevenly, groups
+    compare_paths({1, 16, 24, 24, 16, 3, 3, 1, 1, 1, 1}, DType::f32);  // one image: threads split its tiles
   }
   omp_set_num_threads(saved);
 }
