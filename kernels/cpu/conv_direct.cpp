@@ -112,7 +112,84 @@ void pad_planes(float* dst, const float* x, const Conv2dGeom& g, int64_t channel
     }
 }
 
-thread_local Scratch padded_scratch;
+// The padded grid of a convolution's input (see the file comment) and each tap's offset in it.
+struct Grid {
+  int64_t hp, wp, plane, positions;
+  bool in_place;  // an unpadded input that is exactly the padded extent is read where it lies
+  std::vector<int32_t> koff;  // tap (c, i, j) of a group: c * plane + i * wp + j
+  Grid(const Conv2dGeom& g, int64_t cg)
+      : hp(g.oh + g.kh - 1), wp(g.ow + g.kw - 1), positions((g.oh - 1) * wp + g.ow),
+        in_place(g.ph == 0 && g.pw == 0 && g.h == hp && g.w == wp) {
+    plane = hp * wp;
+    for (int64_t c = 0; c < cg; ++c)
+      for (int64_t i = 0; i < g.kh; ++i)
+        for (int64_t j = 0; j < g.kw; ++j) koff.push_back(int32_t(c * plane + i * wp + j));
+  }
+};
+
+thread_local Scratch padded_scratch, spread_scratch;
+
+// Image b's planes: x itself when the grid reads it in place, else padded into this thread's
+// scratch (kept when the thread's last call padded the same image).
+const float* image_planes(const Conv2dGeom& g, const Grid& grid, const float* x, int64_t b, int64_t& padded_image) {
+  const float* xin = x + b * g.c * g.h * g.w;
+  if (grid.in_place) return xin;
+  float* buf = padded_scratch.get<float>(size_t(g.c * grid.plane));
+  if (padded_image != b) pad_planes(buf, xin, g, g.c, grid.hp, grid.wp);
+  padded_image = b;
+  return buf;
+}
+
+// Weight gradient, one register tile: out[r * out_rs + n] += sum over positions p of
+// a[r * lda + p] * xb[off[n] + p], r < rows, n < cols. a: kRows output-gradient rows on the padded
+// grid, zero past each output row and up to lda (vecs * 16); the last vector of xb is masked by
+// tail so no load passes the plane's end.
+constexpr int kTaps = 3;  // a kernel row of taps: its three loads share cache lines
+
+// The sum of v's lanes (the zero-masking forms: GCC 12 warns on the unmasked ones' undefined
+// pass-through operand).
+[[gnu::target("avx512f"), gnu::always_inline]] inline float sum_lanes(__m512 v) {
+  v = _mm512_add_ps(v, _mm512_maskz_shuffle_f32x4(0xFFFF, v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+  v = _mm512_add_ps(v, _mm512_maskz_shuffle_f32x4(0xFFFF, v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+  v = _mm512_add_ps(v, _mm512_maskz_permute_ps(0xFFFF, v, _MM_SHUFFLE(1, 0, 3, 2)));
+  v = _mm512_add_ps(v, _mm512_maskz_permute_ps(0xFFFF, v, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm512_cvtss_f32(v);
+}
+
+// One step of micro_weight: positions [16 s, 16 s + 16), loads masked when kMasked.
+template <bool kMasked>
+[[gnu::target("avx512f"), gnu::always_inline]] inline void weight_step(__m512 (&acc)[kRows][kTaps], int64_t s,
+                                                                      const float* a, int64_t lda, const float* xb,
+                                                                      const int32_t* off, __mmask16 tail) {
+  __m512 bv[kTaps];
+#pragma GCC unroll 3
+  for (int n = 0; n < kTaps; ++n)
+    bv[n] = kMasked ? _mm512_maskz_loadu_ps(tail, xb + off[n] + 16 * s) : _mm512_loadu_ps(xb + off[n] + 16 * s);
+#pragma GCC unroll 8
+  for (int r = 0; r < kRows; ++r) {
+    __m512 av = _mm512_load_ps(a + r * lda + 16 * s);
+    asm("" : "+v"(av));  // one load per row, not one folded into each of the row's products
+#pragma GCC unroll 3
+    for (int n = 0; n < kTaps; ++n) acc[r][n] = _mm512_fmadd_ps(av, bv[n], acc[r][n]);
+  }
+}
+
+[[gnu::target("avx512f")]] void micro_weight(int64_t vecs, const float* a, int64_t lda, const float* xb,
+                                             const int32_t* off, __mmask16 tail, float* out, int64_t out_rs,
+                                             int rows, int cols) {
+  __m512 acc[kRows][kTaps];
+#pragma GCC unroll 8
+  for (int r = 0; r < kRows; ++r)
+#pragma GCC unroll 3
+    for (int n = 0; n < kTaps; ++n) acc[r][n] = _mm512_setzero_ps();
+  for (int64_t s = 0; s + 1 < vecs; ++s) weight_step<false>(acc, s, a, lda, xb, off, tail);
+  weight_step<true>(acc, vecs - 1, a, lda, xb, off, tail);
+#pragma GCC unroll 8
+  for (int r = 0; r < kRows; ++r)
+#pragma GCC unroll 3
+    for (int n = 0; n < kTaps; ++n)
+      if (r < rows && n < cols) out[r * out_rs + n] += sum_lanes(acc[r][n]);
+}
 
 }  // namespace
 
@@ -122,27 +199,23 @@ bool conv_direct_applies(const Conv2dGeom& g, int64_t groups) {
          cg * g.kh * g.kw <= kMaxTaps && g.oh > 0 && g.ow > 0 && cg * hp * wp < INT32_MAX;
 }
 
+bool conv_direct_weight_applies(const Conv2dGeom& g, int64_t groups) {
+  const int64_t positions = (g.oh - 1) * (g.ow + g.kw - 1) + g.ow;
+  return conv_direct_applies(g, groups) && positions >= 256 && positions <= 1024;
+}
+
 void conv_direct_f32(const Conv2dGeom& g, int64_t groups, int64_t out_c, const float* x, const float* w,
                      const float* bias, float* y) {
   const int64_t cg = g.c / groups, og = out_c / groups, taps = cg * g.kh * g.kw, ohw = g.oh * g.ow;
-  const int64_t hp = g.oh + g.kh - 1, wp = g.ow + g.kw - 1;
-  // Unpadded input that is exactly the padded extent is read in place.
-  const bool in_place = g.ph == 0 && g.pw == 0 && g.h == hp && g.w == wp;
-  const int64_t plane = in_place ? g.h * g.w : hp * wp;
-  const int64_t positions = (g.oh - 1) * wp + g.ow, tiles = (positions + kTile - 1) / kTile;
-  const int64_t panels = (og + kRows - 1) / kRows;
-
+  const Grid grid(g, cg);
+  const int64_t tiles = (grid.positions + kTile - 1) / kTile, panels = (og + kRows - 1) / kRows;
   std::vector<float> packed(size_t(groups * panels * taps * kRows), 0.0f);
   for (int64_t gi = 0; gi < groups; ++gi)
     for (int64_t o = 0; o < og; ++o)
       for (int64_t k = 0; k < taps; ++k)
         packed[size_t(((gi * panels + o / kRows) * taps + k) * kRows + o % kRows)] = w[(gi * og + o) * taps + k];
-  std::vector<int32_t> koff(static_cast<size_t>(taps));
-  for (int64_t c = 0, k = 0; c < cg; ++c)
-    for (int64_t i = 0; i < g.kh; ++i)
-      for (int64_t j = 0; j < g.kw; ++j) koff[size_t(k++)] = int32_t(c * plane + i * wp + j);
   std::vector<StorePlan> plans(static_cast<size_t>(tiles));
-  for (int64_t t = 0; t < tiles; ++t) plans[size_t(t)] = plan_stores(t * kTile, positions, wp, g.ow);
+  for (int64_t t = 0; t < tiles; ++t) plans[size_t(t)] = plan_stores(t * kTile, grid.positions, grid.wp, g.ow);
 
   // Tasks are (image, range of tiles), a few per thread; a thread pads an image once for all
   // its consecutive tasks on it.
@@ -156,27 +229,54 @@ void conv_direct_f32(const Conv2dGeom& g, int64_t groups, int64_t out_c, const f
     for (int64_t task = 0; task < g.n * chunks; ++task) {
       const int64_t b = task / chunks, t0 = tiles * (task % chunks) / chunks,
                     t1 = tiles * (task % chunks + 1) / chunks;
-      const float* xin = x + b * g.c * g.h * g.w;
-      if (!in_place) {
-        float* buf = padded_scratch.get<float>(size_t(g.c * plane));
-        if (padded_image != b) pad_planes(buf, xin, g, g.c, hp, wp);
-        padded_image = b;
-        xin = buf;
-      }
+      const float* xin = image_planes(g, grid, x, b, padded_image);
       for (int64_t gi = 0; gi < groups; ++gi) {
-        const float* xg = xin + gi * cg * plane;
+        const float* xg = xin + gi * cg * grid.plane;
         float* yg = y + (b * out_c + gi * og) * ohw;
         for (int64_t p = 0; p < panels; ++p) {
           const int rows = int(std::min<int64_t>(kRows, og - p * kRows));
           const float* a = packed.data() + (gi * panels + p) * taps * kRows;
           const float* bias_p = bias ? bias + gi * og + p * kRows : nullptr;
           for (int64_t t = t0; t < t1; ++t)
-            (t + 1 < tiles ? micro_direct<true> : micro_direct<false>)(taps, a, xg + t * kTile, koff.data(),
+            (t + 1 < tiles ? micro_direct<true> : micro_direct<false>)(taps, a, xg + t * kTile, grid.koff.data(),
                                                                        plans[size_t(t)], yg + p * kRows * ohw + t * kTile,
                                                                        ohw, rows, bias_p);
         }
       }
     }
+  }
+}
+
+void conv_direct_weight_f32(const Conv2dGeom& g, int64_t groups, int64_t out_c, const float* gy, const float* x,
+                            float* gw, int64_t b0, int64_t b1) {
+  const int64_t cg = g.c / groups, og = out_c / groups, taps = cg * g.kh * g.kw;
+  const Grid grid(g, cg);
+  const int64_t vecs = (grid.positions + 15) / 16, lda = vecs * 16, panels = (og + kRows - 1) / kRows;
+  const int64_t blocks = (taps + kTaps - 1) / kTaps;
+  const __mmask16 tail = __mmask16(grid.positions % 16 ? (1u << (grid.positions % 16)) - 1 : 0xFFFFu);
+  std::vector<int32_t> off(grid.koff);
+  off.resize(size_t(blocks * kTaps), off[0]);  // the last block's missing taps: computed, dropped
+  // Each image's gy spread onto the padded grid, kRows rows per panel; what is never written
+  // (past each row's end, rows past og) stays 0.
+  float* spread = spread_scratch.get<float>(size_t(groups * panels * kRows * lda));
+  std::fill(spread, spread + groups * panels * kRows * lda, 0.0f);
+  std::fill(gw, gw + out_c * taps, 0.0f);
+  int64_t padded_image = -1;
+  for (int64_t b = b0; b < b1; ++b) {
+    for (int64_t gi = 0; gi < groups; ++gi)
+      for (int64_t o = 0; o < og; ++o)
+        for (int64_t oy = 0; oy < g.oh; ++oy)
+          std::memcpy(spread + (gi * panels * kRows + o) * lda + oy * grid.wp,
+                      gy + ((b * out_c + gi * og + o) * g.oh + oy) * g.ow, size_t(g.ow) * sizeof(float));
+    const float* xin = image_planes(g, grid, x, b, padded_image);
+    for (int64_t gi = 0; gi < groups; ++gi)
+      for (int64_t p = 0; p < panels; ++p) {
+        const int rows = int(std::min<int64_t>(kRows, og - p * kRows));
+        for (int64_t k = 0; k < blocks; ++k)
+          micro_weight(vecs, spread + (gi * panels + p) * kRows * lda, lda, xin + gi * cg * grid.plane,
+                       off.data() + k * kTaps, tail, gw + (gi * og + p * kRows) * taps + k * kTaps, taps, rows,
+                       int(std::min<int64_t>(kTaps, taps - k * kTaps)));
+      }
   }
 }
 

@@ -17,4 +17,13 @@ bool conv_direct_applies(const Conv2dGeom& g, int64_t groups);
 void conv_direct_f32(const Conv2dGeom& g, int64_t groups, int64_t out_c, const float* x, const float* w,
                      const float* bias, float* y);
 
+// True when conv_direct_weight_f32 serves this convolution's weight gradient: as above, and an
+// image's positions few enough (at most 1024 on the padded grid) that a block of eight output
+// gradient rows stays in L1, and enough (at least 256) to amortize the final sums.
+bool conv_direct_weight_applies(const Conv2dGeom& g, int64_t groups);
+
+// gw = the weight gradient of images [b0, b1) (overwritten), on the calling thread.
+void conv_direct_weight_f32(const Conv2dGeom& g, int64_t groups, int64_t out_c, const float* gy, const float* x,
+                            float* gw, int64_t b0, int64_t b1);
+
 }  // namespace mox::cpu

@@ -346,16 +346,21 @@ template <class T>
 void backward_weight_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, const T* gy, const T* x, T* gw) {
   const int64_t size = out_c * (g.c / groups) * g.kh * g.kw;
   const int64_t nt = omp_in_parallel() ? 1 : std::min<int64_t>(omp_get_max_threads(), g.n);
+  // gw = the gradient of images [b0, b1)
+  auto images = [&](T* dst, int64_t b0, int64_t b1) {
+    if constexpr (std::is_same_v<T, float>)
+      if (conv_direct_weight_applies(g, groups)) return conv_direct_weight_f32(g, groups, out_c, gy, x, dst, b0, b1);
+    weight_grad_images(g, groups, out_c, gy, x, dst, b0, b1, T(0));
+  };
   if (nt == 1 || 2.0 * double(size) * double(g.n * g.oh * g.ow) < kParallelFlops) {
-    weight_grad_images(g, groups, out_c, gy, x, gw, 0, g.n, T(0));
+    images(gw, 0, g.n);
     return;
   }
   T* partial = partial_scratch.get<T>(size_t((nt - 1) * size));
 #pragma omp parallel num_threads(int(nt))
   {
     const int64_t t = omp_get_thread_num();
-    weight_grad_images(g, groups, out_c, gy, x, t == 0 ? gw : partial + (t - 1) * size, t * g.n / nt,
-                       (t + 1) * g.n / nt, T(0));
+    images(t == 0 ? gw : partial + (t - 1) * size, t * g.n / nt, (t + 1) * g.n / nt);
 #pragma omp barrier
     for (int64_t u = 0; u + 1 < nt; ++u) {
       const T* p = partial + u * size;

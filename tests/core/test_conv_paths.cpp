@@ -63,12 +63,15 @@ const Case kCases[] = {
     {3, 8, 7, 7, 12, 1, 1, 3, 0, 1, 1},      // 1x1 stride 3: implicit GEMM
     {4, 3, 23, 19, 33, 7, 5, 3, 3, 1, 1},    // a large first-layer kernel with stride
     {6, 12, 5, 5, 26, 3, 3, 1, 1, 1, 1},     // 25 positions per image: panels straddle images
-    // Stride 1 on the direct kernel (f32): the input read in place, padded rows 8 wide (a vector
-    // spans three output rows), groups, and the seed CNN's second layer at a smaller size
-    // (its input gradient pads gy by 2).
+    // Stride 1 on the direct kernels (f32): the input read in place, padded rows 8 wide (a vector
+    // spans three output rows), groups, the seed CNN's second layer at a smaller size (its input
+    // gradient pads gy by 2); the last three also take the direct weight gradient (a partial
+    // block of taps and of output channels, positions not a multiple of 16, groups).
     {2, 4, 10, 8, 19, 3, 1, 1, 0, 1, 1},
     {2, 8, 9, 12, 12, 3, 3, 1, 1, 1, 2},
     {3, 32, 14, 26, 64, 3, 3, 1, 0, 1, 1},
+    {2, 5, 20, 21, 11, 2, 2, 1, 1, 1, 1},
+    {2, 8, 18, 18, 20, 3, 3, 1, 1, 1, 2},
 };
 
 Conv2dGeom geom(const Case& k) {
@@ -77,19 +80,21 @@ Conv2dGeom geom(const Case& k) {
   return {k.n, k.c, k.h, k.w, k.kh, k.kw, k.s, sw, k.p, k.p, k.d, 1, oh, ow};
 }
 
-// The cases above that are meant for the direct kernel reach it, forward and input gradient.
-TEST_CASE("conv paths: the stride-1 cases reach the direct kernel where it runs") {
+// The cases above that are meant for the direct kernels reach them.
+TEST_CASE("conv paths: the stride-1 cases reach the direct kernels where they run") {
   if (cpu::gemm_isa() != cpu::GemmIsa::avx512) return;
-  int direct = 0;
+  int direct = 0, weight = 0;
   for (const Case& k : kCases) {
     const Conv2dGeom g = geom(k);
+    weight += cpu::conv_direct_weight_applies(g, k.groups);
     if (!cpu::conv_direct_applies(g, k.groups)) continue;
     ++direct;
     Conv2dGeom t = g;  // the input gradient's convolution (see kernels/cpu/conv_gemm.cpp)
     t.c = k.out_c, t.h = g.oh, t.w = g.ow, t.ph = g.kh - 1 - g.ph, t.pw = g.kw - 1 - g.pw, t.oh = g.h, t.ow = g.w;
     CHECK(cpu::conv_direct_applies(t, k.groups));
   }
-  CHECK(direct >= 4);
+  CHECK(direct >= 6);
+  CHECK(weight == 3);
 }
 
 TEST_CASE("conv paths: the fast paths match im2col on ragged shapes in f32 and f64") {
@@ -110,6 +115,7 @@ TEST_CASE("conv paths: one thread and several give the same result") {
     compare_paths({4, 32, 14, 14, 48, 3, 3, 1, 1, 1, 1}, DType::f32);
     compare_paths({5, 8, 12, 12, 24, 3, 3, 1, 1, 1, 2}, DType::f32);  // images split unevenly, groups
     compare_paths({1, 16, 24, 24, 16, 3, 3, 1, 1, 1, 1}, DType::f32);  // one image: threads split its tiles
+    compare_paths({4, 8, 20, 20, 16, 3, 3, 1, 1, 1, 1}, DType::f32);   // direct weight gradient per thread
   }
   omp_set_num_threads(saved);
 }
