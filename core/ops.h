@@ -94,6 +94,7 @@ struct Conv2dOptions {
   int64_t padding[2] = {0, 0};
   int64_t dilation[2] = {1, 1};
   int64_t groups = 1;
+  bool relu = false;  // max(0, ·) on the output: relu(conv2d(...)) as one op, fused where a kernel can
 };
 // x [N, C, H, W], weight [O, C/groups, kh, kw], bias [O] or undefined
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),

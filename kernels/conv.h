@@ -34,8 +34,9 @@ inline bool input_grad_is_convolution(const Conv2dGeom& g) {
   return g.sh == 1 && g.sw == 1 && g.ph <= g.dh * (g.kh - 1) && g.pw <= g.dw * (g.kw - 1);
 }
 
+// relu: y = max(0, conv + bias), applied as the output is stored.
 using ConvImplicitFn = void(DType, const Conv2dGeom&, int64_t groups, int64_t out_c, const void* x,
-                            const void* weight, const void* bias, void* y);
+                            const void* weight, const void* bias, bool relu, void* y);
 using ConvImplicitBackwardWeightFn = void(DType, const Conv2dGeom&, int64_t groups, int64_t out_c,
                                           const void* gy, const void* x, void* gw);
 using ConvImplicitBackwardInputFn = void(DType, const Conv2dGeom&, int64_t groups, int64_t out_c,

@@ -84,7 +84,9 @@ Tensor Conv2d::forward(const Tensor& x) {
                  : o_.padding_w >= 0 ? o_.padding_w : o_.padding;
   c.dilation[0] = c.dilation[1] = o_.dilation;
   c.groups = o_.groups;
-  return activate(o_.activation, conv2d(x, read_variable(weight, x), read_variable(bias, x), c));
+  c.relu = o_.activation == "relu";  // fused into the convolution
+  Tensor y = conv2d(x, read_variable(weight, x), read_variable(bias, x), c);
+  return c.relu ? y : activate(o_.activation, y);
 }
 
 // ---- BatchNorm2d

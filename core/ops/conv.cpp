@@ -5,7 +5,10 @@
 // stride-1 unpadded convolutions), the input gradient as GEMM + col2im, the weight gradient as
 // GEMM over the same columns, images in chunks so the column buffer stays bounded. Depthwise
 // convolutions (one input channel per group) run direct kernels; the bias gradient is a sum.
+// Conv2dOptions::relu makes it relu(conv2d(...)) in one op: the implicit kernels apply it as they
+// store the output, and the backward masks gy with the saved output before the three gradients.
 #include "core/ops/common.h"
+#include "core/ops/elementwise.h"
 #include "kernels/conv.h"
 #include "kernels/linalg.h"
 
@@ -105,8 +108,9 @@ Conv2dGeom chunk_geom(const ConvPlan& p, int64_t count) {
   return g;
 }
 
-// x, w dense in the compute type; bias any floating dtype or undefined.
-Tensor conv_forward(const ConvPlan& p, const Tensor& x, const Tensor& w, const Tensor& bias) {
+// x, w dense in the compute type; bias any floating dtype or undefined; relu: max(0, ·) on the
+// output, in the implicit kernels' stores, else as a pass over it.
+Tensor conv_forward(const ConvPlan& p, const Tensor& x, const Tensor& w, const Tensor& bias, bool relu) {
   const char* op = "conv2d";
   DType ct = x.dtype();
   int64_t es = dtype_size(ct), chw = p.g.c * p.g.h * p.g.w;
@@ -115,15 +119,17 @@ Tensor conv_forward(const ConvPlan& p, const Tensor& x, const Tensor& w, const T
   if (p.implicit) {
     Tensor b = bias.defined() ? bias.to(ct).contiguous() : Tensor();
     kernel(conv2d_implicit_stub, x.device(), op)(ct, p.g, p.groups, p.out_c, x.raw_data(), w.raw_data(),
-                                                 b.defined() ? b.raw_data() : nullptr, out.raw_data());
+                                                 b.defined() ? b.raw_data() : nullptr, relu, out.raw_data());
     return out;
   }
+  // The other paths leave the relu to a pass over the output.
+  auto finish = [&](const Tensor& y) { return relu ? unary_raw(fn::Unary::relu, {}, op, y) : y; };
   if (bias.defined()) copy_into(out, bias.reshape({1, p.out_c, 1, 1}));
   if (p.depthwise) {
     if (!bias.defined()) out.zero_();
     kernel(depthwise_conv2d_stub, x.device(), op)(ct, p.g, p.og, x.raw_data(), w.raw_data(),
                                                   out.raw_data());
-    return out;
+    return finish(out);
   }
   Tensor col = p.direct ? Tensor() : empty({p.chunk, p.rows, p.ohw}, opts(ct, x.device()));
   for (int64_t n0 = 0; n0 < p.g.n; n0 += p.chunk) {
@@ -137,7 +143,7 @@ Tensor conv_forward(const ConvPlan& p, const Tensor& x, const Tensor& w, const T
               {bytes(out) + n0 * p.out_c * p.ohw * es, p.ohw, 1, p.out_c * p.ohw, p.og * p.ohw},
               cnt, p.groups, bias.defined() ? 1 : 0, true);
   }
-  return out;
+  return finish(out);
 }
 
 // Input gradient: columns = W^T · gy, scattered back with col2im.
@@ -254,13 +260,18 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   Tensor out;
   {
     NoGradGuard no_grad;
-    out = conv_forward(p, x.to(ct).contiguous(), weight.to(ct).contiguous(), bias).to(dt);
+    out = conv_forward(p, x.to(ct).contiguous(), weight.to(ct).contiguous(), bias, o.relu).to(dt);
   }
+  // A fused relu's derivative reads the output.
   return record_op("conv2d", {x, weight, bias}, out,
-                   [p, sx = SavedTensor(x), sw = SavedTensor(weight)](const TensorList& g,
-                                                                      const std::vector<bool>& needs) {
+                   [p, sx = SavedTensor(x), sw = SavedTensor(weight),
+                    sy = SavedTensor(o.relu ? out : Tensor())](const TensorList& g, const std::vector<bool>& needs) {
                      DType ct = compute_type(g[0].dtype());
                      Tensor gy = g[0].to(ct).contiguous();
+                     if (sy.defined()) {
+                       Tensor y = sy.unpack("conv2d");
+                       gy = unary_backward_raw(fn::Unary::relu, {}, "conv2d", y, y, gy);
+                     }
                      Tensor gx, gw, gb;
                      if (needs[0])
                        gx = conv_backward_input(p, gy, sw.unpack("conv2d").to(ct).contiguous());

@@ -38,8 +38,8 @@ Tensor unary_raw(fn::Unary op, fn::Params p, const char* name, const Tensor& x) 
 }
 
 // grad_in = g * f'(x) through the functor's derivative rule.
-static Tensor unary_backward_raw(fn::Unary op, fn::Params p, const char* name, const Tensor& x,
-                                 const Tensor& y, const Tensor& g) {
+Tensor unary_backward_raw(fn::Unary op, fn::Params p, const char* name, const Tensor& x, const Tensor& y,
+                          const Tensor& g) {
   DType ct = compute_type(x.dtype());
   Tensor xc = x.to(ct).contiguous(), yc = y.to(ct).contiguous(), gc = g.to(ct).contiguous();
   Tensor out = empty(x.sizes(), opts(ct, x.device()));

@@ -58,11 +58,12 @@ StorePlan plan_stores(int64_t p0, int64_t positions, int64_t wp, int64_t ow) {
 }
 
 // One register tile: rows output channels (<= kRows) x kTile positions from p0. a: taps steps of
-// kRows weights; xb: the plane at p0; koff[k]: tap k's offset in the planes; y: row 0 at p0.
+// kRows weights; xb: the plane at p0; koff[k]: tap k's offset in the planes; y: row 0 at p0;
+// bias and relu applied as the tile is stored.
 template <bool kFull>
 [[gnu::target("avx512f")]] void micro_direct(int64_t taps, const float* a, const float* xb, const int32_t* koff,
                                              const StorePlan& s, float* y, int64_t y_rs, int rows,
-                                             const float* bias) {
+                                             const float* bias, bool relu) {
   __m512 acc[kRows][kVectors];
 #pragma GCC unroll 8
   for (int r = 0; r < kRows; ++r)
@@ -88,7 +89,8 @@ template <bool kFull>
     const __m512 bb = bias ? _mm512_set1_ps(bias[r]) : _mm512_setzero_ps();
 #pragma GCC unroll 3
     for (int v = 0; v < kVectors; ++v) {
-      const __m512 out = _mm512_add_ps(acc[r][v], bb);
+      __m512 out = _mm512_add_ps(acc[r][v], bb);
+      if (relu) out = _mm512_maskz_max_ps(0xFFFF, out, _mm512_setzero_ps());  // NaN -> 0, as the relu op
       for (int q = 0; q < s.runs[v]; ++q)
         _mm512_mask_storeu_ps(y + r * y_rs + 16 * v - s.shift[v][q], s.mask[v][q], out);
     }
@@ -205,7 +207,7 @@ bool conv_direct_weight_applies(const Conv2dGeom& g, int64_t groups) {
 }
 
 void conv_direct_f32(const Conv2dGeom& g, int64_t groups, int64_t out_c, const float* x, const float* w,
-                     const float* bias, float* y) {
+                     const float* bias, bool relu, float* y) {
   const int64_t cg = g.c / groups, og = out_c / groups, taps = cg * g.kh * g.kw, ohw = g.oh * g.ow;
   const Grid grid(g, cg);
   const int64_t tiles = (grid.positions + kTile - 1) / kTile, panels = (og + kRows - 1) / kRows;
@@ -240,7 +242,7 @@ void conv_direct_f32(const Conv2dGeom& g, int64_t groups, int64_t out_c, const f
           for (int64_t t = t0; t < t1; ++t)
             (t + 1 < tiles ? micro_direct<true> : micro_direct<false>)(taps, a, xg + t * kTile, grid.koff.data(),
                                                                        plans[size_t(t)], yg + p * kRows * ohw + t * kTile,
-                                                                       ohw, rows, bias_p);
+                                                                       ohw, rows, bias_p, relu);
         }
       }
     }

@@ -13,9 +13,10 @@ namespace mox::cpu {
 // panel stays in cache, AVX-512.
 bool conv_direct_applies(const Conv2dGeom& g, int64_t groups);
 
-// y = conv(x, w) + bias (bias may be null), NCHW, w [out_c, c/groups, kh, kw].
+// y = conv(x, w) + bias (bias may be null), then max(0, y) when relu; NCHW, w [out_c, c/groups,
+// kh, kw].
 void conv_direct_f32(const Conv2dGeom& g, int64_t groups, int64_t out_c, const float* x, const float* w,
-                     const float* bias, float* y);
+                     const float* bias, bool relu, float* y);
 
 // True when conv_direct_weight_f32 serves this convolution's weight gradient: as above, and an
 // image's positions few enough (at most 1024 on the padded grid) that a block of eight output

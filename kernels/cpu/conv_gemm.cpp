@@ -293,9 +293,10 @@ int64_t images_per_pass(const Conv2dGeom& g) {
 }
 
 template <class T>
-void forward_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, const T* x, const T* w, const T* bias, T* y) {
+void forward_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, const T* x, const T* w, const T* bias,
+                   bool relu, T* y) {
   if constexpr (std::is_same_v<T, float>)
-    if (conv_direct_applies(g, groups)) return conv_direct_f32(g, groups, out_c, x, w, bias, y);
+    if (conv_direct_applies(g, groups)) return conv_direct_f32(g, groups, out_c, x, w, bias, relu, y);
   const int64_t cg = g.c / groups, og = out_c / groups, taps = cg * g.kh * g.kw, ohw = g.oh * g.ow;
   const IndexParts rows = tap_parts(g, cg);
   const int64_t step = images_per_pass(g);
@@ -311,6 +312,10 @@ void forward_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, const T* 
       implicit_gemm<T>(og, {{0, taps, w + gi * og * taps}}, taps, 1,
                        gather(xs + gi * cg * g.h * g.w, g, rows, cols), images * ohw,
                        ys + gi * og * ohw, ccol.data(), ohw, T(0), bias ? bias + gi * og : nullptr);
+    if (!relu) continue;
+    const int64_t count = images * out_c * ohw;
+#pragma omp parallel for schedule(static) if (count > kParallelGrain && !omp_in_parallel())
+    for (int64_t i = 0; i < count; ++i) ys[i] = ys[i] > T(0) ? ys[i] : T(0);
   }
 }
 
@@ -385,14 +390,14 @@ void backward_input_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, co
   t.c = out_c, t.h = g.oh, t.w = g.ow;
   t.ph = g.dh * (g.kh - 1) - g.ph, t.pw = g.dw * (g.kw - 1) - g.pw;
   t.oh = g.h, t.ow = g.w;
-  forward_typed(t, groups, g.c, gy, wf.data(), static_cast<const T*>(nullptr), gx);
+  forward_typed(t, groups, g.c, gy, wf.data(), static_cast<const T*>(nullptr), false, gx);
 }
 
 void forward(DType dt, const Conv2dGeom& g, int64_t groups, int64_t out_c, const void* x, const void* w,
-             const void* bias, void* y) {
+             const void* bias, bool relu, void* y) {
   MOX_DISPATCH_FLOAT(dt, T, unsupported("conv2d", dt, "f32 or f64"),
                      forward_typed(g, groups, out_c, static_cast<const T*>(x), static_cast<const T*>(w),
-                                   static_cast<const T*>(bias), static_cast<T*>(y)));
+                                   static_cast<const T*>(bias), relu, static_cast<T*>(y)));
 }
 
 void backward_weight(DType dt, const Conv2dGeom& g, int64_t groups, int64_t out_c, const void* gy,

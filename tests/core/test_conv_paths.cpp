@@ -120,6 +120,39 @@ TEST_CASE("conv paths: one thread and several give the same result") {
   omp_set_num_threads(saved);
 }
 
+// Conv2dOptions::relu against relu applied to conv2d's output, on every path: the direct kernel
+// (f32, stride 1), the packed implicit GEMM (f64, and stride 2), im2col.
+TEST_CASE("conv paths: the fused relu is relu of the convolution, values and gradients") {
+  manual_seed(10);
+  for (ConvAlgorithm algo : {ConvAlgorithm::fastest, ConvAlgorithm::im2col})
+    for (DType dt : {DType::f32, DType::f64})
+      for (int64_t stride : {1, 2}) {
+        CAPTURE(int(algo)); CAPTURE(std::string(dtype_name(dt))); CAPTURE(stride);
+        set_conv_algorithm(algo);
+        Tensor x0 = randn({2, 6, 13, 12}, opts(dt)), w0 = randn({11, 6, 3, 3}, opts(dt)), b0 = randn({11}, opts(dt));
+        Conv2dOptions o;
+        o.stride[0] = o.stride[1] = stride;
+        o.padding[0] = o.padding[1] = 1;
+        const Tensor gy = randn(conv2d(x0, w0, b0, o).sizes(), opts(dt));
+        auto grads = [&](bool fused) {
+          Tensor x = x0.detach().requires_grad_(true), w = w0.detach().requires_grad_(true);
+          Tensor b = b0.detach().requires_grad_(true);
+          Conv2dOptions f = o;
+          f.relu = fused;
+          Tensor y = fused ? conv2d(x, w, b, f) : relu(conv2d(x, w, b, o));
+          mul(y, gy).sum().backward();
+          return TensorList{y.detach(), x.grad(), w.grad(), b.grad()};
+        };
+        TensorList fused = grads(true), plain = grads(false);
+        const test::Tolerance tol{1e-5, 1e-5};
+        for (size_t i = 0; i < 4; ++i) {
+          CAPTURE(i);
+          CHECK_ALLCLOSE(fused[i], plain[i], tol);
+        }
+      }
+  set_conv_algorithm(ConvAlgorithm::fastest);
+}
+
 TEST_CASE("conv paths: the f64 fast path passes the numerical gradient check") {
   manual_seed(9);
   Tensor x = randn({2, 3, 6, 5}, opts(DType::f64)).requires_grad_(true);
@@ -129,6 +162,9 @@ TEST_CASE("conv paths: the f64 fast path passes the numerical gradient check") {
   o.padding[0] = o.padding[1] = 1;
   std::string err = test::gradcheck([&](const TensorList& t) { return TensorList{conv2d(t[0], t[1], t[2], o)}; },
                                     {x, w, b});
+  CHECK_MESSAGE(err.empty(), err);
+  o.relu = true;
+  err = test::gradcheck([&](const TensorList& t) { return TensorList{conv2d(t[0], t[1], t[2], o)}; }, {x, w, b});
   CHECK_MESSAGE(err.empty(), err);
 }
 
