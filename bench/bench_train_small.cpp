@@ -169,28 +169,51 @@ for job in ARGS["jobs"]:
     if ARGS["warmup"] > 0:
         train(job, 1000, ARGS["warmup"])
     times, accs = [], []
-    for rep in range(ARGS["reps"]):
+    for rep in range(ARGS["first_run"], ARGS["first_run"] + ARGS["reps"]):
         t, a = train(job, rep, job["steps"])
-        print(f"{job['name']}: torch run {rep + 1}/{ARGS['reps']}: {t:.2f} s, accuracy {a:.4f}",
-              file=sys.stderr, flush=True)
+        print(f"{job['name']}: torch run {rep + 1}: {t:.2f} s, accuracy {a:.4f}", file=sys.stderr, flush=True)
         times.append(t)
         accs.append(a)
     RESULT[job["name"]] = {"seconds": statistics.median(times), "accuracy": statistics.median(accs),
                            "seconds_per_run": times, "accuracies": accs}
 )PY";
 
-json time_mox(const Job& job, const data::MnistSplit& train, const data::MnistSplit& test, const bench::Options& o) {
+// Mox's and PyTorch's runs of a job alternate (one peer process per run, its data loaded before
+// its timing starts), so a slow spell of this shared machine falls on both sides alike. Returns
+// {"mox": stats} and, unless --no-peer or the peer failed, {"torch": stats}; stats hold the
+// median seconds and accuracy and every run's.
+json time_job(const Job& job, const data::MnistSplit& train, const data::MnistSplit& test, const bench::Options& o,
+              const std::string& data_dir, json& peer_info) {
   if (o.warmup > 0) train_mox(job, train, test, 1000, o.warmup);
-  std::vector<double> times, accs;
+  std::vector<double> times, accs, peer_times, peer_accs;
+  bool peer_ok = !o.no_peer;
   for (int rep = 0; rep < o.reps; ++rep) {
     RunStats s = train_mox(job, train, test, uint64_t(rep), job.steps);
     std::cerr << job.name << ": mox run " << rep + 1 << "/" << o.reps << ": " << bench::fmt(s.seconds) << " s, accuracy "
               << bench::fmt(s.accuracy, 4) << std::endl;
     times.push_back(s.seconds);
     accs.push_back(s.accuracy);
+    if (!peer_ok) continue;
+    bench::Options one = o;
+    one.reps = 1;
+    one.warmup = rep == 0 ? o.warmup : 0;
+    std::optional<json> peer = bench::run_torch_peer(
+        kTorchBody, {{"data_dir", data_dir}, {"jobs", json::array({job.to_json()})}, {"first_run", rep}}, one);
+    if (!peer || !peer->contains(job.name)) {
+      peer_ok = false;
+      continue;
+    }
+    peer_info = *peer;
+    peer_times.push_back((*peer)[job.name]["seconds"].get<double>());
+    peer_accs.push_back((*peer)[job.name]["accuracy"].get<double>());
   }
-  return {{"seconds", bench::median(times)}, {"accuracy", bench::median(accs)}, {"seconds_per_run", times},
-          {"accuracies", accs}};
+  auto stats = [](const std::vector<double>& t, const std::vector<double>& a) {
+    return json{{"seconds", bench::median(t)}, {"accuracy", bench::median(a)}, {"seconds_per_run", t},
+                {"accuracies", a}};
+  };
+  json r = {{"mox", stats(times, accs)}};
+  if (peer_ok) r["torch"] = stats(peer_times, peer_accs);
+  return r;
 }
 
 }  // namespace
@@ -246,27 +269,27 @@ int main(int argc, char** argv) {
                     "forward, backward, update); each run starts from a fresh model, seed = run index"},
          {"warmup", std::to_string(o.warmup) + " untimed steps per job before its timed runs"},
          {"ratio", "PyTorch seconds / Mox seconds (> 1: Mox faster)"},
-         {"peer", o.no_peer ? "none" : "PyTorch torch.nn + torch.optim via " + o.python + ", run after Mox"},
+         {"peer", o.no_peer ? "none" : "PyTorch torch.nn + torch.optim via " + o.python +
+                                               ", its runs alternating with Mox's (one process per run)"},
          {"jobs", job_json}});
     bench::print_conditions(cond);
 
-    json results = json::array();
+    json results = json::array(), peer_info;
+    bool peer_failed = false;
     for (const Job& j : jobs) {
       std::cerr << j.name << ": " << j.steps << " steps of batch " << j.batch << " per run" << std::endl;
-      results.push_back(json{{"job", j.name}, {"steps", j.steps}, {"batch", j.batch}, {"mox", time_mox(j, train, test, o)}});
+      json r = time_job(j, train, test, o, data_dir, peer_info);
+      peer_failed |= !o.no_peer && !r.contains("torch");
+      r["job"] = j.name, r["steps"] = j.steps, r["batch"] = j.batch;
+      results.push_back(r);
     }
-
-    std::optional<json> peer;
-    if (!o.no_peer && !jobs.empty()) {
-      peer = bench::run_torch_peer(kTorchBody, {{"data_dir", data_dir}, {"jobs", job_json}}, o);
-      if (!peer) cond["peer_error"] = "the PyTorch peer failed (message on stderr); no ratio";
-      if (peer) {
-        cond["torch_version"] = (*peer)["torch_version"];
-        cond["torch_threads"] = (*peer)["torch_threads"];
-        cond["torch_load_seconds"] = (*peer)["load_seconds"];
-        std::cout << "  torch           " << (*peer)["torch_version"].get<std::string>() << ", "
-                  << (*peer)["torch_threads"] << " threads\n";
-      }
+    if (peer_failed) cond["peer_error"] = "the PyTorch peer failed (message on stderr); no ratio";
+    if (!peer_info.is_null()) {
+      cond["torch_version"] = peer_info["torch_version"];
+      cond["torch_threads"] = peer_info["torch_threads"];
+      cond["torch_load_seconds"] = peer_info["load_seconds"];
+      std::cout << "  torch           " << peer_info["torch_version"].get<std::string>() << ", "
+                << peer_info["torch_threads"] << " threads\n";
     }
 
     std::vector<int> w = {8, 12, 9, 9, 10, 10, 7, 8, 8};
@@ -280,14 +303,13 @@ int main(int argc, char** argv) {
       std::optional<double> torch_speed;
       std::string t_s = "-", t_ips = "-", t_acc = "-";
       const std::string name = r["job"];
-      if (peer && peer->contains(name)) {
-        json t = (*peer)[name];
+      if (r.contains("torch")) {
+        json& t = r["torch"];
         t["images_per_s"] = images / t["seconds"].get<double>();
         torch_speed = t["images_per_s"].get<double>();
         t_s = bench::fmt(t["seconds"].get<double>());
         t_ips = bench::fmt(*torch_speed, 0);
         t_acc = bench::fmt(t["accuracy"].get<double>(), 4);
-        r["torch"] = t;
       }
       // images/s are inverse times over the same images, so this is PyTorch time / Mox time.
       r["ratio"] = bench::speed_ratio(m["images_per_s"].get<double>(), torch_speed);
