@@ -27,7 +27,6 @@ constexpr int kVectors = 3;             // 16-lane vectors of positions per regi
 constexpr int kTile = 16 * kVectors;    // positions per register tile
 constexpr int kMaxRuns = 3;             // 16 lanes span at most 3 output rows when Wp >= 8
 constexpr int64_t kMaxTaps = 576;       // beyond this ResNet-50's 3x3 layers run faster on the packed path
-constexpr double kParallelFlops = double(1 << 20);
 
 // Where a tile's lanes go: run r of vector v (its lanes in mask[v][r]) lies in one output row
 // oy and lane l of it is stored at y + p0 + 16 v + l - shift[v][r], shift = oy * (Wp - ow).
@@ -222,7 +221,7 @@ void conv_direct_f32(const Conv2dGeom& g, int64_t groups, int64_t out_c, const f
   // Tasks are (image, range of tiles), a few per thread; a thread pads an image once for all
   // its consecutive tasks on it.
   const double flops = 2.0 * double(g.n) * double(out_c) * double(taps) * double(ohw);
-  const int nt = omp_in_parallel() || flops < kParallelFlops ? 1 : omp_get_max_threads();
+  const int nt = omp_in_parallel() || flops < kConvParallelFlops ? 1 : omp_get_max_threads();
   const int64_t chunks = std::clamp<int64_t>((4 * nt + g.n - 1) / g.n, 1, tiles);
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {

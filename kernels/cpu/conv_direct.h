@@ -8,6 +8,9 @@
 
 namespace mox::cpu {
 
+// Below this many flops a convolution kernel runs on the calling thread.
+constexpr double kConvParallelFlops = double(1 << 20);
+
 // True when conv_direct_f32 serves this convolution on this machine: stride 1, dilation 1,
 // padded rows at least 8 wide, taps (channels per group x kh x kw) few enough that a weight
 // panel stays in cache, AVX-512.

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/common/functors.h"
 #include "kernels/conv.h"
 #include "kernels/cpu/conv_direct.h"
 #include "kernels/cpu/gemm_config.h"
@@ -205,9 +206,6 @@ struct KSegment {
 
 thread_local Scratch a_scratch, panel_scratch;
 
-// Below this many flops a convolution runs on the calling thread.
-constexpr double kParallelFlops = double(1 << 20);
-
 // C = A · B + beta * C (+ row_bias[m] on row m, when given) with A M x K (strides a_rs, a_cs
 // within a segment), B gathered (K x N), C's element (m, n) at c + m * c_rs + ccol[n] (ccol
 // strictly increasing). The bias is added to each C tile just after its first product, while
@@ -219,7 +217,7 @@ void implicit_gemm(int64_t M, const std::vector<KSegment<T>>& segs, int64_t a_rs
   const GemmConfig<T> cfg = gemm_config<T>();
   const int MR = cfg.mr, NR = cfg.nr;
   const int64_t panels = (N + NR - 1) / NR, K = segs.empty() ? 0 : segs.back().k1 - segs.front().k0;
-  const int nt = omp_in_parallel() || 2.0 * double(M) * double(N) * double(K) < kParallelFlops
+  const int nt = omp_in_parallel() || 2.0 * double(M) * double(N) * double(K) < kConvParallelFlops
                      ? 1
                      : omp_get_max_threads();
   // Blocks of panels, at least two per thread when there are enough panels.
@@ -312,10 +310,10 @@ void forward_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, const T* 
       implicit_gemm<T>(og, {{0, taps, w + gi * og * taps}}, taps, 1,
                        gather(xs + gi * cg * g.h * g.w, g, rows, cols), images * ohw,
                        ys + gi * og * ohw, ccol.data(), ohw, T(0), bias ? bias + gi * og : nullptr);
-    if (!relu) continue;
-    const int64_t count = images * out_c * ohw;
-#pragma omp parallel for schedule(static) if (count > kParallelGrain && !omp_in_parallel())
-    for (int64_t i = 0; i < count; ++i) ys[i] = ys[i] > T(0) ? ys[i] : T(0);
+    if (relu)
+      parallel_range(images * out_c * ohw, [ys](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i) ys[i] = fn::Relu{}.f(ys[i]);
+      });
   }
 }
 
@@ -357,7 +355,7 @@ void backward_weight_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, c
       if (conv_direct_weight_applies(g, groups)) return conv_direct_weight_f32(g, groups, out_c, gy, x, dst, b0, b1);
     weight_grad_images(g, groups, out_c, gy, x, dst, b0, b1, T(0));
   };
-  if (nt == 1 || 2.0 * double(size) * double(g.n * g.oh * g.ow) < kParallelFlops) {
+  if (nt == 1 || 2.0 * double(size) * double(g.n * g.oh * g.ow) < kConvParallelFlops) {
     images(gw, 0, g.n);
     return;
   }
