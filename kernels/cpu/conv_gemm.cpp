@@ -11,7 +11,8 @@
 // row, input column), so one gathering packer serves X̂ and X̂ᵀ. Panels run on the GEMM's
 // register-blocked micro-kernels (kernels/cpu/gemm_config.h); the AVX-512 f32 packer reads runs
 // of addresses at step 1 or 2 with masked loads and gathers the rest. Stride-1 f32 convolutions
-// with few taps (forward, and so the input gradient) run on kernels/cpu/conv_direct.cpp instead.
+// (forward, and so the input gradient) run instead on kernels/cpu/conv_winograd.cpp (3x3, at
+// least 16 channels in and out) or, with few taps, on kernels/cpu/conv_direct.cpp.
 // Measured by bench_conv.
 #include <immintrin.h>
 #include <omp.h>
@@ -25,6 +26,7 @@
 #include "kernels/common/functors.h"
 #include "kernels/conv.h"
 #include "kernels/cpu/conv_direct.h"
+#include "kernels/cpu/conv_winograd.h"
 #include "kernels/cpu/gemm_config.h"
 #include "kernels/cpu/loop.h"
 #include "kernels/linalg.h"
@@ -293,8 +295,10 @@ int64_t images_per_pass(const Conv2dGeom& g) {
 template <class T>
 void forward_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, const T* x, const T* w, const T* bias,
                    bool relu, T* y) {
-  if constexpr (std::is_same_v<T, float>)
+  if constexpr (std::is_same_v<T, float>) {
+    if (conv_winograd_applies(g, groups, out_c)) return conv_winograd_f32(g, out_c, x, w, bias, relu, y);
     if (conv_direct_applies(g, groups)) return conv_direct_f32(g, groups, out_c, x, w, bias, relu, y);
+  }
   const int64_t cg = g.c / groups, og = out_c / groups, taps = cg * g.kh * g.kw, ohw = g.oh * g.ow;
   const IndexParts rows = tap_parts(g, cg);
   const int64_t step = images_per_pass(g);

@@ -6,7 +6,10 @@
 // 1 and several threads.
 #include <omp.h>
 
+#include <algorithm>
+
 #include "kernels/cpu/conv_direct.h"
+#include "kernels/cpu/conv_winograd.h"
 #include "kernels/linalg.h"
 #include "tests/support/check.h"
 
@@ -44,11 +47,15 @@ void compare_paths(const Case& k, DType dt) {
   Tensor gy = randn(probe.sizes(), opts(dt));
   TensorList simple = run_conv(k, dt, ConvAlgorithm::im2col, {x, w, b, gy});
   TensorList fast = run_conv(k, dt, ConvAlgorithm::fastest, {x, w, b, gy});
-  // Sums over up to a few thousand products in a different order.
-  test::Tolerance tol = dt == DType::f64 ? test::Tolerance{1e-10, 1e-10} : test::Tolerance{1e-4, 1e-4};
   const char* names[] = {"output", "input gradient", "weight gradient", "bias gradient"};
   for (int i = 0; i < 4; ++i) {
     CAPTURE(names[i]);
+    // Sums over up to a few thousand products in a different order; Winograd's transforms round
+    // at the scale of a tile's largest terms, not of each output (measured: 5e-6 of the largest
+    // output; the other paths 1e-6).
+    const double scale = amax(abs(simple[size_t(i)])).item();
+    const test::Tolerance tol = dt == DType::f64 ? test::Tolerance{1e-10, 1e-10}
+                                                 : test::Tolerance{1e-4, std::max(1e-4, 2e-5 * scale)};
     CHECK_ALLCLOSE(fast[size_t(i)], simple[size_t(i)], tol);
   }
 }
@@ -64,14 +71,22 @@ const Case kCases[] = {
     {4, 3, 23, 19, 33, 7, 5, 3, 3, 1, 1},    // a large first-layer kernel with stride
     {6, 12, 5, 5, 26, 3, 3, 1, 1, 1, 1},     // 25 positions per image: panels straddle images
     // Stride 1 on the direct kernels (f32): the input read in place, padded rows 8 wide (a vector
-    // spans three output rows), groups, the seed CNN's second layer at a smaller size (its input
-    // gradient pads gy by 2); the last three also take the direct weight gradient (a partial
-    // block of taps and of output channels, positions not a multiple of 16, groups).
+    // spans three output rows), groups, the seed CNN's second layer at a smaller size (its forward
+    // and input gradient take Winograd); the last three also take the direct weight gradient (a
+    // partial block of taps and of output channels, positions not a multiple of 16, groups).
     {2, 4, 10, 8, 19, 3, 1, 1, 0, 1, 1},
     {2, 8, 9, 12, 12, 3, 3, 1, 1, 1, 2},
     {3, 32, 14, 26, 64, 3, 3, 1, 0, 1, 1},
     {2, 5, 20, 21, 11, 2, 2, 1, 1, 1, 1},
     {2, 8, 18, 18, 20, 3, 3, 1, 1, 1, 2},
+    // Winograd (f32, 3x3, 16 channels or more in and out; its input gradient too): partial
+    // vectors of channels and of output channels, 1 to 4 vectors of output channels, tiles cut by
+    // the output's edges, padding 1 and 2, several blocks of tile rows per image (the last also
+    // takes the direct weight gradient).
+    {3, 16, 11, 13, 20, 3, 3, 1, 1, 1, 1},
+    {1, 48, 14, 10, 64, 3, 3, 1, 0, 1, 1},
+    {3, 24, 6, 9, 17, 3, 3, 1, 2, 1, 1},
+    {2, 20, 40, 9, 36, 3, 3, 1, 1, 1, 1},
 };
 
 Conv2dGeom geom(const Case& k) {
@@ -94,7 +109,21 @@ TEST_CASE("conv paths: the stride-1 cases reach the direct kernels where they ru
     CHECK(cpu::conv_direct_applies(t, k.groups));
   }
   CHECK(direct >= 6);
-  CHECK(weight == 3);
+  CHECK(weight == 4);
+}
+
+TEST_CASE("conv paths: the Winograd cases reach the Winograd kernel, forward and input gradient") {
+  if (cpu::gemm_isa() != cpu::GemmIsa::avx512) return;
+  int winograd = 0;
+  for (const Case& k : kCases) {
+    const Conv2dGeom g = geom(k);
+    if (!cpu::conv_winograd_applies(g, k.groups, k.out_c)) continue;
+    ++winograd;
+    Conv2dGeom t = g;
+    t.c = k.out_c, t.h = g.oh, t.w = g.ow, t.ph = 2 - g.ph, t.pw = 2 - g.pw, t.oh = g.h, t.ow = g.w;
+    CHECK(cpu::conv_winograd_applies(t, k.groups, k.c));
+  }
+  CHECK(winograd == 5);
 }
 
 TEST_CASE("conv paths: the fast paths match im2col on ragged shapes in f32 and f64") {
@@ -121,15 +150,18 @@ TEST_CASE("conv paths: one thread and several give the same result") {
 }
 
 // Conv2dOptions::relu against relu applied to conv2d's output, on every path: the direct kernel
-// (f32, stride 1), the packed implicit GEMM (f64, and stride 2), im2col.
+// (f32, stride 1, 6 channels), Winograd (f32, stride 1, 16 channels), the packed implicit GEMM
+// (f64, and stride 2), im2col.
 TEST_CASE("conv paths: the fused relu is relu of the convolution, values and gradients") {
   manual_seed(10);
   for (ConvAlgorithm algo : {ConvAlgorithm::fastest, ConvAlgorithm::im2col})
     for (DType dt : {DType::f32, DType::f64})
-      for (int64_t stride : {1, 2}) {
-        CAPTURE(int(algo)); CAPTURE(std::string(dtype_name(dt))); CAPTURE(stride);
+      for (int64_t stride : {1, 2})
+      for (int64_t channels : {6, 16}) {
+        CAPTURE(int(algo)); CAPTURE(std::string(dtype_name(dt))); CAPTURE(stride); CAPTURE(channels);
         set_conv_algorithm(algo);
-        Tensor x0 = randn({2, 6, 13, 12}, opts(dt)), w0 = randn({11, 6, 3, 3}, opts(dt)), b0 = randn({11}, opts(dt));
+        Tensor x0 = randn({2, channels, 13, 12}, opts(dt)), w0 = randn({channels + 5, channels, 3, 3}, opts(dt));
+        Tensor b0 = randn({channels + 5}, opts(dt));
         Conv2dOptions o;
         o.stride[0] = o.stride[1] = stride;
         o.padding[0] = o.padding[1] = 1;
