@@ -355,8 +355,10 @@ void backward_weight_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, c
   const int64_t nt = omp_in_parallel() ? 1 : std::min<int64_t>(omp_get_max_threads(), g.n);
   // gw = the gradient of images [b0, b1)
   auto images = [&](T* dst, int64_t b0, int64_t b1) {
-    if constexpr (std::is_same_v<T, float>)
+    if constexpr (std::is_same_v<T, float>) {
+      if (conv_winograd_applies(g, groups, out_c)) return conv_winograd_weight_f32(g, out_c, gy, x, dst, b0, b1);
       if (conv_direct_weight_applies(g, groups)) return conv_direct_weight_f32(g, groups, out_c, gy, x, dst, b0, b1);
+    }
     weight_grad_images(g, groups, out_c, gy, x, dst, b0, b1, T(0));
   };
   if (nt == 1 || 2.0 * double(size) * double(g.n * g.oh * g.ow) < kConvParallelFlops) {

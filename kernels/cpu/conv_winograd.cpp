@@ -80,6 +80,21 @@ template <int ms, int os>
   o[3 * os] = _mm512_fmadd_ps(eight, d34, _mm512_add_ps(d12, m[5 * ms]));
 }
 
+// o[k * os] = (A y)[k], k < 6, for the four vectors y[i * ys]: the output gradient's transform
+// (A, the transpose of A^T).
+template <int ys, int os>
+[[gnu::target("avx512f"), gnu::always_inline]] inline void apply_a(const __m512* y, __m512* o) {
+  const __m512 two = _mm512_set1_ps(2), four = _mm512_set1_ps(4), eight = _mm512_set1_ps(8);
+  const __m512 s02 = _mm512_add_ps(y[0], y[2 * ys]), s13 = _mm512_add_ps(y[ys], y[3 * ys]);
+  const __m512 lo = _mm512_fmadd_ps(four, y[2 * ys], y[0]), hi = _mm512_fmadd_ps(eight, y[3 * ys], _mm512_mul_ps(two, y[ys]));
+  o[0] = y[0];
+  o[os] = _mm512_add_ps(s02, s13);
+  o[2 * os] = _mm512_sub_ps(s02, s13);
+  o[3 * os] = _mm512_add_ps(lo, hi);
+  o[4 * os] = _mm512_sub_ps(lo, hi);
+  o[5 * os] = y[3 * ys];
+}
+
 // The transformed kernels G g G^T of output channels [k0, k0 + 16) and channel c into u, laid out
 // [point][c][kp]; zeros for the padding channels.
 void transform_weights(const Conv2dGeom& g, const Plan& p, const float* w, int64_t out_c, int64_t c, int64_t k0,
@@ -99,30 +114,36 @@ void transform_weights(const Conv2dGeom& g, const Plan& p, const float* w, int64
   }
 }
 
-// Padded-input rows [r0, r0 + rows) of image xb, every channel, into xr [cv][rows][win_cols][16]:
-// zeros in the padding and for the channels past c.
-[[gnu::target("avx512f")]] void lay_out(const Conv2dGeom& g, const Plan& p, const float* xb, int64_t r0,
-                                        int64_t rows, float* xr) {
-  for (int64_t cb = 0; cb < p.cv; ++cb) {
-    const int64_t channels = std::min<int64_t>(kLanes, g.c - cb * kLanes);
+// One image's planes as lay_out reads them: channels planes of h x w, padded by ph and pw.
+struct Planes {
+  const float* data;
+  int64_t channels, h, w, ph, pw;
+};
+
+// Padded rows [r0, r0 + rows) and columns [0, cols) of every plane into dst [channel / 16][row]
+// [col][16 channels], rows_cap rows per 16 channels: zeros in the padding and for the channels
+// past the last.
+[[gnu::target("avx512f")]] void lay_out(const Planes& x, int64_t r0, int64_t rows, int64_t cols, int64_t rows_cap,
+                                        float* dst) {
+  for (int64_t cb = 0; cb * kLanes < x.channels; ++cb) {
+    const int64_t channels = std::min<int64_t>(kLanes, x.channels - cb * kLanes);
     for (int64_t r = 0; r < rows; ++r) {
-      const int64_t iy = r0 + r - g.ph;
-      float* dst = xr + (cb * p.win_rows + r) * p.win_cols * kLanes;
-      if (iy < 0 || iy >= g.h) {
-        std::memset(dst, 0, size_t(p.win_cols * kLanes) * sizeof(float));
+      const int64_t iy = r0 + r - x.ph;
+      float* row = dst + (cb * rows_cap + r) * cols * kLanes;
+      if (iy < 0 || iy >= x.h) {
+        std::memset(row, 0, size_t(cols * kLanes) * sizeof(float));
         continue;
       }
-      for (int64_t col0 = 0; col0 < p.win_cols; col0 += 16) {
-        const int64_t lo = std::clamp<int64_t>(g.pw - col0, 0, 16), hi = std::clamp<int64_t>(g.pw + g.w - col0, 0, 16);
+      for (int64_t col0 = 0; col0 < cols; col0 += 16) {
+        const int64_t lo = std::clamp<int64_t>(x.pw - col0, 0, 16), hi = std::clamp<int64_t>(x.pw + x.w - col0, 0, 16);
         const __mmask16 live = lo >= hi ? 0 : __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1));
         __m512 v[16];
         for (int l = 0; l < 16; ++l)  // masked loads: the lanes left of the row's start are never read
           v[l] = l < channels && live
-                     ? _mm512_maskz_loadu_ps(live, xb + ((cb * kLanes + l) * g.h + iy) * g.w + col0 - g.pw)
+                     ? _mm512_maskz_loadu_ps(live, x.data + ((cb * kLanes + l) * x.h + iy) * x.w + col0 - x.pw)
                      : _mm512_setzero_ps();
         transpose16(v);
-        for (int64_t q = 0; q < std::min<int64_t>(16, p.win_cols - col0); ++q)
-          _mm512_store_ps(dst + (col0 + q) * kLanes, v[q]);
+        for (int64_t q = 0; q < std::min<int64_t>(16, cols - col0); ++q) _mm512_store_ps(row + (col0 + q) * kLanes, v[q]);
       }
     }
   }
@@ -240,7 +261,91 @@ void multiply_points(const Plan& p, int64_t tiles, const float* v, const float* 
   }
 }
 
-thread_local Scratch weight_scratch, layout_scratch, point_scratch, product_scratch;
+// A dY A^T of a block's tiles (tile rows [0, rows) of gr, the block's laid-out output gradient,
+// 4 * block_rows rows of 4 * tw columns per 16 output channels) into z [point][tiles_cap][kp].
+[[gnu::target("avx512f")]] void transform_grads(const Plan& p, int64_t rows, const float* gr, float* z) {
+  const int64_t cols = 4 * p.tw;
+  for (int64_t kb = 0; kb < p.kv; ++kb)
+    for (int64_t t = 0; t < rows * p.tw; ++t) {
+      const float* base = gr + ((kb * 4 * p.block_rows + 4 * (t / p.tw)) * cols + 4 * (t % p.tw)) * kLanes;
+      __m512 e[24];
+      for (int j = 0; j < 4; ++j) {
+        __m512 y[4];
+        for (int i = 0; i < 4; ++i) y[i] = _mm512_load_ps(base + (i * cols + j) * kLanes);
+        apply_a<1, 4>(y, e + j);
+      }
+      for (int k = 0; k < 6; ++k) {
+        __m512 o[6];
+        apply_a<1, 1>(e + 4 * k, o);
+        for (int j = 0; j < 6; ++j) _mm512_store_ps(z + ((6 * k + j) * p.tiles_cap + t) * p.kp + kb * kLanes, o[j]);
+      }
+    }
+}
+
+// du[k][16 j + l] += sum over tiles t of z[t][k] * v[t][16 j + l] for kRows output channels k and
+// kV vectors j of channels; rows of z kp apart, of v and du cp apart.
+constexpr int kRows = 8;
+template <int kV>
+[[gnu::target("avx512f")]] void micro_gradient(int64_t tiles, int64_t kp, int64_t cp, const float* z, const float* v,
+                                               float* du) {
+  __m512 acc[kRows][kV] = {};
+  for (int64_t t = 0; t < tiles; ++t) {
+    __m512 b[kV];
+#pragma GCC unroll 3
+    for (int j = 0; j < kV; ++j) b[j] = _mm512_load_ps(v + t * cp + j * kLanes);
+#pragma GCC unroll 8
+    for (int r = 0; r < kRows; ++r) {
+      const __m512 a = _mm512_set1_ps(z[t * kp + r]);
+#pragma GCC unroll 3
+      for (int j = 0; j < kV; ++j) acc[r][j] = _mm512_fmadd_ps(a, b[j], acc[r][j]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < kRows; ++r)
+#pragma GCC unroll 3
+    for (int j = 0; j < kV; ++j) {
+      float* d = du + r * cp + j * kLanes;
+      _mm512_store_ps(d, _mm512_add_ps(_mm512_load_ps(d), acc[r][j]));
+    }
+}
+
+// du [point][kp][cp] += the 36 point products of a block's tiles: z [point][tiles_cap][kp] with
+// v [point][tiles_cap][cp], summed over its tiles.
+void accumulate_points(const Plan& p, int64_t tiles, const float* z, const float* v, float* du) {
+  for (int q = 0; q < kPoints; ++q) {
+    const float* zq = z + q * p.tiles_cap * p.kp;
+    const float* vq = v + q * p.tiles_cap * p.cp;
+    float* dq = du + q * p.kp * p.cp;
+    for (int64_t k0 = 0; k0 < p.kp; k0 += kRows)
+      for (int64_t j = 0; j < p.cv; j += 3) {
+        auto run = [&](auto micro) { micro(tiles, p.kp, p.cp, zq + k0, vq + j * kLanes, dq + k0 * p.cp + j * kLanes); };
+        switch (std::min<int64_t>(3, p.cv - j)) {
+          case 3: run(micro_gradient<3>); break;
+          case 2: run(micro_gradient<2>); break;
+          default: run(micro_gradient<1>);
+        }
+      }
+  }
+}
+
+// gw[k][c] = G^T du[.][k][c] G, the 3x3 weight gradient from its transformed sums.
+void finish_weights(const Conv2dGeom& g, const Plan& p, int64_t out_c, const float* du, float* gw) {
+  for (int64_t k = 0; k < out_c; ++k)
+    for (int64_t c = 0; c < g.c; ++c) {
+      double t[3][6] = {};
+      for (int i = 0; i < 3; ++i)
+        for (int b = 0; b < 6; ++b)
+          for (int a = 0; a < 6; ++a) t[i][b] += kG[a][i] * du[((a * 6 + b) * p.kp + k) * p.cp + c];
+      for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) {
+          double sum = 0;
+          for (int b = 0; b < 6; ++b) sum += t[i][b] * kG[b][j];
+          gw[((k * g.c + c) * 3 + i) * 3 + j] = float(sum);
+        }
+    }
+}
+
+thread_local Scratch weight_scratch, layout_scratch, point_scratch, product_scratch, grad_scratch, sum_scratch;
 
 }  // namespace
 
@@ -267,12 +372,33 @@ void conv_winograd_f32(const Conv2dGeom& g, int64_t out_c, const float* x, const
     for (int64_t task = 0; task < g.n * p.blocks; ++task) {
       const int64_t b = task / p.blocks, ty0 = task % p.blocks * p.block_rows;
       const int64_t rows = std::min<int64_t>(p.block_rows, p.th - ty0);
-      lay_out(g, p, x + b * g.c * g.h * g.w, 4 * ty0, 4 * rows + 2, xr);
+      lay_out({x + b * g.c * g.h * g.w, g.c, g.h, g.w, g.ph, g.pw}, 4 * ty0, 4 * rows + 2, p.win_cols, p.win_rows, xr);
       transform_inputs(p, rows, xr, v);
       multiply_points(p, rows * p.tw, v, u, m);
       transform_outputs(g, p, out_c, ty0, rows, m, bias, relu, y + b * out_c * g.oh * g.ow);
     }
   }
+}
+
+void conv_winograd_weight_f32(const Conv2dGeom& g, int64_t out_c, const float* gy, const float* x, float* gw,
+                              int64_t b0, int64_t b1) {
+  const Plan p(g, out_c);
+  float* xr = layout_scratch.get<float>(size_t(p.cv * p.win_rows * p.win_cols * kLanes));
+  float* gr = grad_scratch.get<float>(size_t(p.kv * 4 * p.block_rows * 4 * p.tw * kLanes));
+  float* v = point_scratch.get<float>(size_t(kPoints * p.tiles_cap * p.cp));
+  float* z = product_scratch.get<float>(size_t(kPoints * p.tiles_cap * p.kp));
+  float* du = sum_scratch.get<float>(size_t(kPoints * p.kp * p.cp));
+  std::fill(du, du + kPoints * p.kp * p.cp, 0.0f);
+  for (int64_t b = b0; b < b1; ++b)
+    for (int64_t blk = 0; blk < p.blocks; ++blk) {
+      const int64_t ty0 = blk * p.block_rows, rows = std::min<int64_t>(p.block_rows, p.th - ty0);
+      lay_out({x + b * g.c * g.h * g.w, g.c, g.h, g.w, g.ph, g.pw}, 4 * ty0, 4 * rows + 2, p.win_cols, p.win_rows, xr);
+      transform_inputs(p, rows, xr, v);
+      lay_out({gy + b * out_c * g.oh * g.ow, out_c, g.oh, g.ow, 0, 0}, 4 * ty0, 4 * rows, 4 * p.tw, 4 * p.block_rows, gr);
+      transform_grads(p, rows, gr, z);
+      accumulate_points(p, rows * p.tw, z, v, du);
+    }
+  finish_weights(g, p, out_c, du, gw);
 }
 
 }  // namespace mox::cpu
