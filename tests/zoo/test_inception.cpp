@@ -74,9 +74,12 @@ TEST_CASE("zoo inception_v1 and inception_v3 have torchvision's parameter counts
 }
 
 // 299x299 images, eval mode: batch norm with torchvision's eps 0.001 and random statistics.
+// Twice the default tolerance: its stem's 3x3 layers of 32 to 64 channels run Winograd's
+// convolution (kernels/cpu/conv_winograd.cpp), which rounds at the scale of a tile's largest
+// terms, and the deep network carries that on (measured: 1.1e-4 of the logits' scale).
 TEST_CASE("zoo inception_v3 reproduces torchvision's logits") {
   if (!test::have_torchvision_python()) return;
-  test::check_torchvision_parity("inception_v3", "inception_v3");
+  test::check_torchvision_parity("inception_v3", "inception_v3", 2e-4);
 }
 
 }  // TEST_SUITE
