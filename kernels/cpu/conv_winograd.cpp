@@ -137,13 +137,15 @@ struct Planes {
       for (int64_t col0 = 0; col0 < cols; col0 += 16) {
         const int64_t lo = std::clamp<int64_t>(x.pw - col0, 0, 16), hi = std::clamp<int64_t>(x.pw + x.w - col0, 0, 16);
         const __mmask16 live = lo >= hi ? 0 : __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1));
+        const float* src = x.data + (cb * kLanes * x.h + iy) * x.w + col0 - x.pw;
         __m512 v[16];
+#pragma GCC unroll 16
         for (int l = 0; l < 16; ++l)  // masked loads: the lanes left of the row's start are never read
-          v[l] = l < channels && live
-                     ? _mm512_maskz_loadu_ps(live, x.data + ((cb * kLanes + l) * x.h + iy) * x.w + col0 - x.pw)
-                     : _mm512_setzero_ps();
+          v[l] = _mm512_maskz_loadu_ps(l < channels ? live : 0, src + l * x.h * x.w);
         transpose16(v);
-        for (int64_t q = 0; q < std::min<int64_t>(16, cols - col0); ++q) _mm512_store_ps(row + (col0 + q) * kLanes, v[q]);
+#pragma GCC unroll 16
+        for (int q = 0; q < 16; ++q)
+          if (col0 + q < cols) _mm512_store_ps(row + (col0 + q) * kLanes, v[q]);
       }
     }
   }

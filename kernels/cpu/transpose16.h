@@ -15,19 +15,22 @@ namespace mox::cpu {
 // shuffles. (GCC 12 warns about the intrinsics' own undefined pass-through operand.)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-[[gnu::target("avx512f")]] inline void transpose16(__m512 r[16]) {
-  __m512 t[16], u[16];
+[[gnu::target("avx512f"), gnu::always_inline]] inline void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16];  // unrolled, so all of it stays in registers
+#pragma GCC unroll 8
   for (int k = 0; k < 8; ++k) {
     t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
     t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
   }
   // u[4m + q], lane L: rows 4m..4m+3 of column 4L + q.
+#pragma GCC unroll 4
   for (int m = 0; m < 4; ++m) {
     u[4 * m + 0] = interleave_pairs(t[4 * m], t[4 * m + 2], false);
     u[4 * m + 1] = interleave_pairs(t[4 * m], t[4 * m + 2], true);
     u[4 * m + 2] = interleave_pairs(t[4 * m + 1], t[4 * m + 3], false);
     u[4 * m + 3] = interleave_pairs(t[4 * m + 1], t[4 * m + 3], true);
   }
+#pragma GCC unroll 4
   for (int q = 0; q < 4; ++q) {
     __m512 va = _mm512_shuffle_f32x4(u[q], u[4 + q], 0x44), vb = _mm512_shuffle_f32x4(u[q], u[4 + q], 0xEE);
     __m512 wa = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0x44), wb = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0xEE);
