@@ -12,10 +12,6 @@
 namespace mox::cpu {
 namespace {
 
-// Runs body(w, first, count) for every counter j with its four words, the first element it
-// fills (j * k) and how many (k, or fewer for the last counter). Threads take contiguous ranges
-// of counters; within a range the calls are a simd loop (the full-counter body inlines with
-// count == k and vectorizes).
 // The counters [b, e) as one simd loop, compiled for the baseline ISA and for AVX-512 (16 lanes
 // of Philox's 32x32-bit products instead of SSE2's 4).
 #define MOX_COUNTER_RANGE(name, isa)                                                     \
@@ -28,6 +24,10 @@ MOX_COUNTER_RANGE(counter_range_plain, "default")
 MOX_COUNTER_RANGE(counter_range_avx512, "avx512f")
 #undef MOX_COUNTER_RANGE
 
+// Runs body(w, first, count) for every counter j with its four words, the first element it
+// fills (j * k) and how many (k, or fewer for the last counter). Threads take contiguous ranges
+// of counters; within a range the calls are a simd loop (the full-counter body inlines with
+// count == k and vectorizes).
 template <int64_t k, class Body>
 void for_each_counter(int64_t n, PhiloxArgs g, Body body) {
   int64_t full = n / k;
