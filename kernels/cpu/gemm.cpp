@@ -214,13 +214,35 @@ MOX_PACKERS(plain, "default")
     for (int i = 0; i < MR; ++i) dst[p * MR + i] = a[i * rs + p];
 }
 
+// f32 AVX-512 B packing for a transposed B (rs == 1: each column contiguous, as the weight of a
+// linear layer in y = x w^T): a 32-column panel's rows are built from 16 x 16 blocks transposed
+// in registers instead of one strided store per element.
+[[gnu::target("avx512f")]] void pack_b_avx512_f32(float* dst, const float* b, int64_t rs, int64_t cs, int64_t kc,
+                                                  int64_t cols) {
+  constexpr int NR = 32;
+  if (rs != 1 || cs == 1) return pack_b_avx512<float, NR>(dst, b, rs, cs, kc, cols);
+  const int64_t full = cols / NR, kv = kc / 16 * 16;
+  for (int64_t q = 0; q < full; ++q) {
+    for (int64_t p = 0; p < kv; p += 16)
+      for (int h = 0; h < NR; h += 16) {
+        __m512 r[16];
+        for (int j = 0; j < 16; ++j) r[j] = _mm512_loadu_ps(b + (q * NR + h + j) * cs + p);
+        transpose16(r);
+        for (int i = 0; i < 16; ++i) _mm512_storeu_ps(dst + (q * kc + p + i) * NR + h, r[i]);
+      }
+    for (int64_t p = kv; p < kc; ++p)
+      for (int j = 0; j < NR; ++j) dst[(q * kc + p) * NR + j] = b[(q * NR + j) * cs + p];
+  }
+  if (cols > full * NR) pack_b_avx512<float, NR>(dst + full * kc * NR, b + full * NR * cs, rs, cs, kc, cols - full * NR);
+}
+
 // ---- blocking configurations
 
 template <class T> GemmConfig<T> config_for(GemmIsa isa);
 template <> GemmConfig<float> config_for<float>(GemmIsa isa) {
   switch (isa) {
     case GemmIsa::avx512: return {12, 32, 384, 3072, 480, micro_avx512<Avx512F32, 12, 2>,
-                               pack_a_avx512_f32, pack_b_avx512<float, 32>};
+                               pack_a_avx512_f32, pack_b_avx512_f32};
     case GemmIsa::avx2: return {6, 16, 384, 3072, 480, micro_avx2<Avx2F32, 6, 2>, pack_a_avx2<float, 6>,
                              pack_b_avx2<float, 16>};
     case GemmIsa::scalar: break;
