@@ -227,39 +227,40 @@ void multiply_points(const Plan& p, int64_t tiles, const float* v, const float* 
                                                   float* yb) {
   for (int64_t kb = 0; kb < p.kv; ++kb) {
     const int64_t channels = std::min<int64_t>(kLanes, out_c - kb * kLanes);
-    const __mmask16 live = __mmask16((1u << channels) - 1);
-    const __m512 b = bias ? _mm512_maskz_loadu_ps(live, bias + kb * kLanes) : _mm512_setzero_ps();
-    for (int64_t t = 0; t < rows * p.tw; ++t) {
-      const int64_t oy = 4 * (ty0 + t / p.tw), ox = 4 * (t % p.tw);
-      const int64_t urows = std::min<int64_t>(4, g.oh - oy), ucols = std::min<int64_t>(4, g.ow - ox);
-      const float* mt = m + (t * p.kv + kb) * kPoints * kLanes;
-      __m512 s[24], o[16];
-      for (int j = 0; j < 6; ++j) {
-        __m512 col[6];
-        for (int i = 0; i < 6; ++i) col[i] = _mm512_load_ps(mt + (6 * i + j) * kLanes);
-        apply_at<1, 6>(col, s + j);
-      }
-      for (int u = 0; u < 4; ++u) apply_at<1, 1>(s + 6 * u, o + 4 * u);
-      for (int q = 0; q < 16; ++q) {
-        o[q] = _mm512_add_ps(o[q], b);
-        if (relu) o[q] = _mm512_maskz_max_ps(0xFFFF, o[q], _mm512_setzero_ps());  // NaN -> 0, as the relu op
-      }
-      transpose16(o);  // o[l]: output channel kb * 16 + l's tile, row-major
-      for (int64_t l = 0; l < channels; ++l) {
-        float* dst = yb + ((kb * kLanes + l) * g.oh + oy) * g.ow + ox;
-        if (urows == 4 && ucols == 4) {
-          _mm_storeu_ps(dst, _mm512_maskz_extractf32x4_ps(0xF, o[l], 0));
-          _mm_storeu_ps(dst + g.ow, _mm512_maskz_extractf32x4_ps(0xF, o[l], 1));
-          _mm_storeu_ps(dst + 2 * g.ow, _mm512_maskz_extractf32x4_ps(0xF, o[l], 2));
-          _mm_storeu_ps(dst + 3 * g.ow, _mm512_maskz_extractf32x4_ps(0xF, o[l], 3));
-          continue;
+    const __m512 b = bias ? _mm512_maskz_loadu_ps(__mmask16((1u << channels) - 1), bias + kb * kLanes)
+                          : _mm512_setzero_ps();
+    for (int64_t ty = 0; ty < rows; ++ty)
+      for (int64_t tx0 = 0; tx0 < p.tw; tx0 += 4) {  // four tiles side by side: 16 output columns
+        const int64_t oy = 4 * (ty0 + ty), ox = 4 * tx0, tiles = std::min<int64_t>(4, p.tw - tx0);
+        __m512 o[4][16];  // o[t][4u + v]: row u, column v of tile t; lanes: 16 output channels
+        for (int64_t t = 0; t < 4; ++t) {
+          if (t >= tiles) {
+            for (int q = 0; q < 16; ++q) o[t][q] = _mm512_setzero_ps();
+            continue;
+          }
+          const float* mt = m + ((ty * p.tw + tx0 + t) * p.kv + kb) * kPoints * kLanes;
+          __m512 s[24];
+          for (int j = 0; j < 6; ++j) {
+            __m512 col[6];
+            for (int i = 0; i < 6; ++i) col[i] = _mm512_load_ps(mt + (6 * i + j) * kLanes);
+            apply_at<1, 6>(col, s + j);
+          }
+          for (int u = 0; u < 4; ++u) apply_at<1, 1>(s + 6 * u, o[t] + 4 * u);
+          for (int q = 0; q < 16; ++q) {
+            o[t][q] = _mm512_add_ps(o[t][q], b);
+            if (relu) o[t][q] = _mm512_maskz_max_ps(0xFFFF, o[t][q], _mm512_setzero_ps());  // NaN -> 0, as the relu op
+          }
         }
-        alignas(64) float tile[16];  // a tile cut by the output's edge
-        _mm512_store_ps(tile, o[l]);
-        for (int64_t u = 0; u < urows; ++u)
-          for (int64_t c = 0; c < ucols; ++c) dst[u * g.ow + c] = tile[u * 4 + c];
+        // Output row u of the four tiles, 16 columns, is a 16 x 16 transpose away per channel.
+        const __mmask16 cols = __mmask16((1u << std::min<int64_t>(16, g.ow - ox)) - 1);
+        for (int64_t u = 0; u < std::min<int64_t>(4, g.oh - oy); ++u) {
+          __m512 r[16];
+          for (int j = 0; j < 16; ++j) r[j] = o[j / 4][4 * u + j % 4];
+          transpose16(r);
+          for (int64_t l = 0; l < channels; ++l)
+            _mm512_mask_storeu_ps(yb + ((kb * kLanes + l) * g.oh + oy + u) * g.ow + ox, cols, r[l]);
+        }
       }
-    }
   }
 }
 
