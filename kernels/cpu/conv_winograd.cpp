@@ -175,28 +175,38 @@ struct Planes {
     std::fill(v + (q * p.tiles_cap + tiles) * p.cp, v + (q * p.tiles_cap + end) * p.cp, 0.0f);
 }
 
-// One point's GEMM, one register tile: m[r][j][l] = sum over c of v[r][c] * u[c][16 j + l] for kR
-// tiles r and kV vectors j of output channels; rows of v cp apart, of u kp apart; m's tiles
-// m_rs apart, its vectors m_vs apart.
-template <int kR, int kV>
-[[gnu::target("avx512f")]] void micro_tiles(int64_t cp, int64_t kp, const float* v, const float* u, float* m,
-                                            int64_t m_rs, int64_t m_vs) {
+// The two uses of micro_points: the forward's products (rows are tiles, steps channels, the
+// result stored) and the weight gradient's sums (rows are output channels, steps tiles, the
+// result added).
+enum class PointGemm { forward, gradient };
+
+// One register tile of a point's GEMM, kR rows r x kV vectors j of 16 lanes:
+//   out[r * o_rs + j * o_vs + l] = (or, for the gradient, +=) sum over s < steps of
+//   A(r, s) * b[s * b_ss + 16 j + l],
+// A(r, s) = a[r * a_stride + s] for the forward, a[s * a_stride + r] for the gradient.
+template <PointGemm kMode, int kR, int kV>
+[[gnu::target("avx512f")]] void micro_points(int64_t steps, const float* a, int64_t a_stride, const float* b,
+                                             int64_t b_ss, float* out, int64_t o_rs, int64_t o_vs) {
+  constexpr bool kForward = kMode == PointGemm::forward;
   __m512 acc[kR][kV] = {};
-  for (int64_t c = 0; c < cp; ++c) {
-    __m512 b[kV];
+  for (int64_t s = 0; s < steps; ++s) {
+    __m512 bv[kV];
 #pragma GCC unroll 4
-    for (int j = 0; j < kV; ++j) b[j] = _mm512_load_ps(u + c * kp + j * kLanes);
+    for (int j = 0; j < kV; ++j) bv[j] = _mm512_load_ps(b + s * b_ss + j * kLanes);
 #pragma GCC unroll 24
     for (int r = 0; r < kR; ++r) {
-      const __m512 a = _mm512_set1_ps(v[r * cp + c]);
+      const __m512 av = _mm512_set1_ps(kForward ? a[r * a_stride + s] : a[s * a_stride + r]);
 #pragma GCC unroll 4
-      for (int j = 0; j < kV; ++j) acc[r][j] = _mm512_fmadd_ps(a, b[j], acc[r][j]);
+      for (int j = 0; j < kV; ++j) acc[r][j] = _mm512_fmadd_ps(av, bv[j], acc[r][j]);
     }
   }
 #pragma GCC unroll 24
   for (int r = 0; r < kR; ++r)
 #pragma GCC unroll 4
-    for (int j = 0; j < kV; ++j) _mm512_store_ps(m + r * m_rs + j * m_vs, acc[r][j]);
+    for (int j = 0; j < kV; ++j) {
+      float* d = out + r * o_rs + j * o_vs;
+      _mm512_store_ps(d, kForward ? acc[r][j] : _mm512_add_ps(_mm512_load_ps(d), acc[r][j]));
+    }
 }
 
 // All 36 GEMMs of a block of tiles: m [tiles_cap][kv][point][16] (a tile's points together for
@@ -208,14 +218,14 @@ void multiply_points(const Plan& p, int64_t tiles, const float* v, const float* 
     const float* uq = u + q * p.cp * p.kp;
     auto run = [&](auto micro, int64_t rows, int64_t j) {
       for (int64_t t = 0; t < tiles; t += rows)
-        micro(p.cp, p.kp, vq + t * p.cp, uq + j * kLanes, m + t * m_rs + j * m_vs + q * kLanes, m_rs, m_vs);
+        micro(p.cp, vq + t * p.cp, p.cp, uq + j * kLanes, p.kp, m + t * m_rs + j * m_vs + q * kLanes, m_rs, m_vs);
     };
     int64_t j = 0;
-    for (; j + 4 <= p.kv; j += 4) run(micro_tiles<6, 4>, 6, j);
+    for (; j + 4 <= p.kv; j += 4) run(micro_points<PointGemm::forward, 6, 4>, 6, j);
     switch (p.kv - j) {  // the register tile keeps kAcc accumulators
-      case 3: run(micro_tiles<8, 3>, 8, j); break;
-      case 2: run(micro_tiles<12, 2>, 12, j); break;
-      case 1: run(micro_tiles<24, 1>, 24, j); break;
+      case 3: run(micro_points<PointGemm::forward, 8, 3>, 8, j); break;
+      case 2: run(micro_points<PointGemm::forward, 12, 2>, 12, j); break;
+      case 1: run(micro_points<PointGemm::forward, 24, 1>, 24, j); break;
     }
   }
 }
@@ -285,33 +295,6 @@ void multiply_points(const Plan& p, int64_t tiles, const float* v, const float* 
     }
 }
 
-// du[k][16 j + l] += sum over tiles t of z[t][k] * v[t][16 j + l] for kRows output channels k and
-// kV vectors j of channels; rows of z kp apart, of v and du cp apart.
-constexpr int kRows = 8;
-template <int kV>
-[[gnu::target("avx512f")]] void micro_gradient(int64_t tiles, int64_t kp, int64_t cp, const float* z, const float* v,
-                                               float* du) {
-  __m512 acc[kRows][kV] = {};
-  for (int64_t t = 0; t < tiles; ++t) {
-    __m512 b[kV];
-#pragma GCC unroll 3
-    for (int j = 0; j < kV; ++j) b[j] = _mm512_load_ps(v + t * cp + j * kLanes);
-#pragma GCC unroll 8
-    for (int r = 0; r < kRows; ++r) {
-      const __m512 a = _mm512_set1_ps(z[t * kp + r]);
-#pragma GCC unroll 3
-      for (int j = 0; j < kV; ++j) acc[r][j] = _mm512_fmadd_ps(a, b[j], acc[r][j]);
-    }
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < kRows; ++r)
-#pragma GCC unroll 3
-    for (int j = 0; j < kV; ++j) {
-      float* d = du + r * cp + j * kLanes;
-      _mm512_store_ps(d, _mm512_add_ps(_mm512_load_ps(d), acc[r][j]));
-    }
-}
-
 // du [point][kp][cp] += the 36 point products of a block's tiles: z [point][tiles_cap][kp] with
 // v [point][tiles_cap][cp], summed over its tiles.
 void accumulate_points(const Plan& p, int64_t tiles, const float* z, const float* v, float* du) {
@@ -319,13 +302,15 @@ void accumulate_points(const Plan& p, int64_t tiles, const float* z, const float
     const float* zq = z + q * p.tiles_cap * p.kp;
     const float* vq = v + q * p.tiles_cap * p.cp;
     float* dq = du + q * p.kp * p.cp;
-    for (int64_t k0 = 0; k0 < p.kp; k0 += kRows)
+    for (int64_t k0 = 0; k0 < p.kp; k0 += 8)  // 8 output channels x up to 3 vectors of channels
       for (int64_t j = 0; j < p.cv; j += 3) {
-        auto run = [&](auto micro) { micro(tiles, p.kp, p.cp, zq + k0, vq + j * kLanes, dq + k0 * p.cp + j * kLanes); };
+        auto run = [&](auto micro) {
+          micro(tiles, zq + k0, p.kp, vq + j * kLanes, p.cp, dq + k0 * p.cp + j * kLanes, p.cp, kLanes);
+        };
         switch (std::min<int64_t>(3, p.cv - j)) {
-          case 3: run(micro_gradient<3>); break;
-          case 2: run(micro_gradient<2>); break;
-          default: run(micro_gradient<1>);
+          case 3: run(micro_points<PointGemm::gradient, 8, 3>); break;
+          case 2: run(micro_points<PointGemm::gradient, 8, 2>); break;
+          default: run(micro_points<PointGemm::gradient, 8, 1>);
         }
       }
   }
