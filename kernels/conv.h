@@ -33,6 +33,14 @@ using Col2imFn = void(DType, const Conv2dGeom&, const void* col, void* x);
 inline bool input_grad_is_convolution(const Conv2dGeom& g) {
   return g.sh == 1 && g.sw == 1 && g.ph <= g.dh * (g.kh - 1) && g.pw <= g.dw * (g.kw - 1);
 }
+// That convolution's geometry: gy's out_c channels of oh x ow in, the input's h x w out.
+inline Conv2dGeom input_grad_geom(const Conv2dGeom& g, int64_t out_c) {
+  Conv2dGeom t = g;
+  t.c = out_c, t.h = g.oh, t.w = g.ow;
+  t.ph = g.dh * (g.kh - 1) - g.ph, t.pw = g.dw * (g.kw - 1) - g.pw;
+  t.oh = g.h, t.ow = g.w;
+  return t;
+}
 
 // relu: y = max(0, conv + bias), applied as the output is stored.
 using ConvImplicitFn = void(DType, const Conv2dGeom&, int64_t groups, int64_t out_c, const void* x,

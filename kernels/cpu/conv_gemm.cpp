@@ -390,11 +390,7 @@ void backward_input_typed(const Conv2dGeom& g, int64_t groups, int64_t out_c, co
       for (int64_t ci = 0; ci < cg; ++ci)
         for (int64_t t = 0; t < kk; ++t)
           wf[size_t(((gi * cg + ci) * og + o) * kk + (kk - 1 - t))] = w[((gi * og + o) * cg + ci) * kk + t];
-  Conv2dGeom t = g;
-  t.c = out_c, t.h = g.oh, t.w = g.ow;
-  t.ph = g.dh * (g.kh - 1) - g.ph, t.pw = g.dw * (g.kw - 1) - g.pw;
-  t.oh = g.h, t.ow = g.w;
-  forward_typed(t, groups, g.c, gy, wf.data(), static_cast<const T*>(nullptr), false, gx);
+  forward_typed(input_grad_geom(g, out_c), groups, g.c, gy, wf.data(), static_cast<const T*>(nullptr), false, gx);
 }
 
 void forward(DType dt, const Conv2dGeom& g, int64_t groups, int64_t out_c, const void* x, const void* w,
