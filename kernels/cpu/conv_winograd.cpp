@@ -52,6 +52,7 @@ struct Plan {
     win_cols = 4 * tw + 2;
     tiles_cap = (block_rows * tw + kAcc - 1) / kAcc * kAcc;
   }
+  int64_t rows_of(int64_t blk) const { return std::min(block_rows, th - blk * block_rows); }  // block blk's tile rows
 };
 
 // o[k * os] = (B^T d)[k] for the six vectors d[i * ds].
@@ -335,6 +336,18 @@ void finish_weights(const Conv2dGeom& g, const Plan& p, int64_t out_c, const flo
 
 thread_local Scratch weight_scratch, layout_scratch, point_scratch, product_scratch, grad_scratch, sum_scratch;
 
+// B^T d B of the tiles of block blk of image b into this thread's [point][tiles_cap][cp] scratch,
+// which it returns.
+const float* transform_block_inputs(const Conv2dGeom& g, const Plan& p, const float* x, int64_t b, int64_t blk) {
+  float* xr = layout_scratch.get<float>(size_t(p.cv * p.win_rows * p.win_cols * kLanes));
+  float* v = point_scratch.get<float>(size_t(kPoints * p.tiles_cap * p.cp));
+  const int64_t rows = p.rows_of(blk);
+  lay_out({x + b * g.c * g.h * g.w, g.c, g.h, g.w, g.ph, g.pw}, 4 * blk * p.block_rows, 4 * rows + 2, p.win_cols,
+          p.win_rows, xr);
+  transform_inputs(p, rows, xr, v);
+  return v;
+}
+
 }  // namespace
 
 bool conv_winograd_applies(const Conv2dGeom& g, int64_t groups, int64_t out_c) {
@@ -353,17 +366,12 @@ void conv_winograd_f32(const Conv2dGeom& g, int64_t out_c, const float* x, const
 #pragma omp for schedule(static)
     for (int64_t task = 0; task < p.cp * p.kv; ++task)
       transform_weights(g, p, w, out_c, task / p.kv, task % p.kv * kLanes, u);
-    float* xr = layout_scratch.get<float>(size_t(p.cv * p.win_rows * p.win_cols * kLanes));
-    float* v = point_scratch.get<float>(size_t(kPoints * p.tiles_cap * p.cp));
     float* m = product_scratch.get<float>(size_t(kPoints * p.tiles_cap * p.kp));
 #pragma omp for schedule(static)
     for (int64_t task = 0; task < g.n * p.blocks; ++task) {
-      const int64_t b = task / p.blocks, ty0 = task % p.blocks * p.block_rows;
-      const int64_t rows = std::min<int64_t>(p.block_rows, p.th - ty0);
-      lay_out({x + b * g.c * g.h * g.w, g.c, g.h, g.w, g.ph, g.pw}, 4 * ty0, 4 * rows + 2, p.win_cols, p.win_rows, xr);
-      transform_inputs(p, rows, xr, v);
-      multiply_points(p, rows * p.tw, v, u, m);
-      transform_outputs(g, p, out_c, ty0, rows, m, bias, relu, y + b * out_c * g.oh * g.ow);
+      const int64_t b = task / p.blocks, blk = task % p.blocks, rows = p.rows_of(blk);
+      multiply_points(p, rows * p.tw, transform_block_inputs(g, p, x, b, blk), u, m);
+      transform_outputs(g, p, out_c, blk * p.block_rows, rows, m, bias, relu, y + b * out_c * g.oh * g.ow);
     }
   }
 }
@@ -371,18 +379,16 @@ void conv_winograd_f32(const Conv2dGeom& g, int64_t out_c, const float* x, const
 void conv_winograd_weight_f32(const Conv2dGeom& g, int64_t out_c, const float* gy, const float* x, float* gw,
                               int64_t b0, int64_t b1) {
   const Plan p(g, out_c);
-  float* xr = layout_scratch.get<float>(size_t(p.cv * p.win_rows * p.win_cols * kLanes));
   float* gr = grad_scratch.get<float>(size_t(p.kv * 4 * p.block_rows * 4 * p.tw * kLanes));
-  float* v = point_scratch.get<float>(size_t(kPoints * p.tiles_cap * p.cp));
   float* z = product_scratch.get<float>(size_t(kPoints * p.tiles_cap * p.kp));
   float* du = sum_scratch.get<float>(size_t(kPoints * p.kp * p.cp));
   std::fill(du, du + kPoints * p.kp * p.cp, 0.0f);
   for (int64_t b = b0; b < b1; ++b)
     for (int64_t blk = 0; blk < p.blocks; ++blk) {
-      const int64_t ty0 = blk * p.block_rows, rows = std::min<int64_t>(p.block_rows, p.th - ty0);
-      lay_out({x + b * g.c * g.h * g.w, g.c, g.h, g.w, g.ph, g.pw}, 4 * ty0, 4 * rows + 2, p.win_cols, p.win_rows, xr);
-      transform_inputs(p, rows, xr, v);
-      lay_out({gy + b * out_c * g.oh * g.ow, out_c, g.oh, g.ow, 0, 0}, 4 * ty0, 4 * rows, 4 * p.tw, 4 * p.block_rows, gr);
+      const int64_t rows = p.rows_of(blk);
+      const float* v = transform_block_inputs(g, p, x, b, blk);
+      lay_out({gy + b * out_c * g.oh * g.ow, out_c, g.oh, g.ow, 0, 0}, 4 * blk * p.block_rows, 4 * rows, 4 * p.tw,
+              4 * p.block_rows, gr);
       transform_grads(p, rows, gr, z);
       accumulate_points(p, rows * p.tw, z, v, du);
     }
